@@ -1,0 +1,98 @@
+// Child processes for the benchmark: every server is started here, on loopback,
+// and stopped by its own pid at the end (never by name).
+import { spawn, type ChildProcess } from 'node:child_process'
+import { createServer, connect } from 'node:net'
+import { setTimeout as sleep } from 'node:timers/promises'
+
+export interface Proc {
+  name: string
+  pid: number
+  child: ChildProcess
+  output: () => string
+  stop: () => Promise<void>
+}
+
+const running = new Set<Proc>()
+
+export async function freePort (): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const srv = createServer()
+    srv.unref()
+    srv.on('error', reject)
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address()
+      const port = typeof addr === 'object' && addr ? addr.port : 0
+      srv.close(() => resolve(port))
+    })
+  })
+}
+
+export async function waitForPort (port: number, timeoutMs = 30_000, proc?: Proc): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    if (proc && proc.child.exitCode !== null) {
+      throw new Error(`${proc.name} exited with ${proc.child.exitCode} before listening:\n${proc.output()}`)
+    }
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = connect(port, '127.0.0.1')
+      s.once('connect', () => { s.destroy(); resolve(true) })
+      s.once('error', () => resolve(false))
+    })
+    if (ok) return
+    await sleep(100)
+  }
+  throw new Error(`port ${port} did not open within ${timeoutMs} ms${proc ? `:\n${proc.output()}` : ''}`)
+}
+
+export function start (name: string, cmd: string, args: string[], opts: { env?: Record<string, string>, cwd?: string } = {}): Proc {
+  const child = spawn(cmd, args, {
+    cwd: opts.cwd,
+    env: { ...process.env, ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  if (child.pid === undefined) throw new Error(`could not start ${name}`)
+  let out = ''
+  const keep = (b: Buffer) => { out = (out + b.toString()).slice(-8000) }
+  child.stdout?.on('data', keep)
+  child.stderr?.on('data', keep)
+  const proc: Proc = {
+    name,
+    pid: child.pid,
+    child,
+    output: () => out,
+    stop: async () => {
+      running.delete(proc)
+      if (child.exitCode !== null || child.signalCode !== null) return
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+      process.kill(child.pid!, 'SIGTERM')
+      const t = setTimeout(() => { try { process.kill(child.pid!, 'SIGKILL') } catch {} }, 5000)
+      await exited
+      clearTimeout(t)
+    }
+  }
+  running.add(proc)
+  return proc
+}
+
+export async function stopAll (): Promise<void> {
+  await Promise.all([...running].map((p) => p.stop()))
+}
+
+// Make sure nothing we started outlives us, even on Ctrl-C or a crash.
+function killSync () {
+  for (const p of running) {
+    try { process.kill(p.pid, 'SIGKILL') } catch {}
+  }
+}
+process.once('exit', killSync)
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, () => { killSync(); process.exit(130) })
+}
+
+export async function run (cmd: string, args: string[], opts: { env?: Record<string, string>, cwd?: string } = {}): Promise<string> {
+  const p = start(`${cmd} ${args.join(' ')}`, cmd, args, opts)
+  const code = await new Promise<number | null>((resolve) => p.child.once('exit', (c) => resolve(c)))
+  running.delete(p)
+  if (code !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${code}:\n${p.output()}`)
+  return p.output()
+}

@@ -1,0 +1,20 @@
+// limit: bare Fastify route doing exactly one Redis round trip (GETEX ... PX)
+// for a ~200-byte JSON session named by "Authorization: Bearer <token>".
+// AUTO_PIPELINE=1 turns on ioredis enableAutoPipelining.
+import Fastify from 'fastify'
+import { Redis } from 'ioredis'
+import { IDLE_TTL_MS, LIMIT_PREFIX } from '../lib/fixtures.js'
+
+const redis = new Redis(process.env.REDIS_URL!, {
+  enableAutoPipelining: process.env.AUTO_PIPELINE === '1'
+})
+const app = Fastify({ logger: false })
+
+app.get('/me', async (req, reply) => {
+  const h = req.headers.authorization
+  if (!h?.startsWith('Bearer ')) return reply.code(401).send({ error: 'no token' })
+  const raw = await redis.getex(LIMIT_PREFIX + h.slice(7), 'PX', IDLE_TTL_MS)
+  if (raw === null) return reply.code(401).send({ error: 'invalid' })
+  return { user: JSON.parse(raw).user }
+})
+await app.listen({ port: Number(process.env.PORT), host: '127.0.0.1' })
