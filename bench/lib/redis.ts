@@ -23,7 +23,9 @@ export async function startRedis (name: string): Promise<BenchRedis> {
     '--dir', dir, '--daemonize', 'no', '--protected-mode', 'yes', '--loglevel', 'warning'
   ])
   await waitForPort(port, 10_000, proc)
-  const admin = new Redis({ port, host: '127.0.0.1', lazyConnect: true })
+  const admin = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 1 })
+  admin.on('error', () => {}) // a stopped server is not worth a stack trace per retry
+  proc.child.once('exit', () => admin.disconnect())
   await admin.connect()
   return {
     port,
