@@ -1,0 +1,54 @@
+import cookie from '@fastify/cookie'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import Fastify, { type FastifyServerOptions } from 'fastify'
+import { readFileSync } from 'node:fs'
+import type { Clock } from './clock.js'
+import type { Config } from './config.js'
+import { loggerOptions } from './logger.js'
+import database from './plugins/database.js'
+import errors from './plugins/errors.js'
+import health from './plugins/health.js'
+import redis from './plugins/redis.js'
+import swagger from './plugins/swagger.js'
+import sessions from './sessions/plugin.js'
+import sessionsRoutes from './sessions/routes.js'
+import users from './users/plugin.js'
+import usersRoutes from './users/routes.js'
+
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+
+export interface BuildOptions {
+  clock?: Clock
+  logger?: FastifyServerOptions['logger']
+}
+
+/** Builds the whole service, ready to listen. Tests call it directly with their own config. */
+export async function buildApp (config: Config, options: BuildOptions = {}) {
+  const app = Fastify({
+    logger: options.logger ?? loggerOptions(config),
+    bodyLimit: config.BODY_LIMIT,
+    trustProxy: config.TRUST_PROXY.split(',').map((s) => s.trim()),
+    // Wrong types are client errors, not something to coerce quietly.
+    ajv: { customOptions: { coerceTypes: false } },
+    return503OnClosing: true
+  }).withTypeProvider<TypeBoxTypeProvider>()
+
+  if (config.embeddedDatabase || config.embeddedSessions) {
+    app.log.warn('embedded mode (PGlite and/or in-process sessions): for trying and developing only; set DATABASE_URL and REDIS_URL for production')
+  }
+
+  await app.register(errors)
+  await app.register(swagger, { version })
+  await app.register(cookie)
+  await app.register(database, { config, migrate: config.MIGRATE_ON_START })
+  if (!config.embeddedSessions) await app.register(redis, { config })
+  await app.register(users, { config })
+  await app.register(sessions, { config, clock: options.clock })
+
+  await app.register(health)
+  await app.register(usersRoutes, { prefix: '/v1', config })
+  await app.register(sessionsRoutes, { prefix: '/v1' })
+  return app
+}
+
+export type App = Awaited<ReturnType<typeof buildApp>>

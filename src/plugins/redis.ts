@@ -1,0 +1,70 @@
+import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+import { Cluster, Redis, type RedisOptions } from 'ioredis'
+import type { Config } from '../config.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    redis: Redis | Cluster
+  }
+}
+
+const hostPorts = (list: string) => list.split(',').map((hp) => {
+  const i = hp.lastIndexOf(':')
+  return { host: hp.slice(0, i), port: Number(hp.slice(i + 1)) }
+})
+
+/**
+ * One ioredis client for single node (REDIS_URL), Sentinel (REDIS_SENTINELS) or Cluster
+ * (REDIS_CLUSTER_NODES). Every command is bounded: a hanging Redis surfaces as an error after
+ * REDIS_COMMAND_TIMEOUT_MS, and commands are retried at most once across a reconnect, so
+ * nothing queues forever (SPEC §8).
+ */
+export function createRedisClient (config: Config): Redis | Cluster {
+  const common: RedisOptions = {
+    commandTimeout: config.REDIS_COMMAND_TIMEOUT_MS,
+    maxRetriesPerRequest: 1,
+    connectTimeout: Math.max(1000, config.REDIS_COMMAND_TIMEOUT_MS * 2),
+    // Keep trying to reconnect forever, at most every 2 s: recovery needs no restart.
+    retryStrategy: (times) => Math.min(times * 100, 2000),
+    lazyConnect: false
+  }
+  if (config.REDIS_CLUSTER_NODES !== undefined) {
+    return new Cluster(hostPorts(config.REDIS_CLUSTER_NODES), {
+      redisOptions: { ...common, password: config.REDIS_PASSWORD },
+      clusterRetryStrategy: (times) => Math.min(times * 100, 2000),
+      scaleReads: 'master'
+    })
+  }
+  if (config.REDIS_SENTINELS !== undefined) {
+    return new Redis({
+      ...common,
+      sentinels: hostPorts(config.REDIS_SENTINELS),
+      name: config.REDIS_SENTINEL_NAME,
+      password: config.REDIS_PASSWORD,
+      sentinelPassword: config.REDIS_PASSWORD
+    })
+  }
+  return new Redis(config.REDIS_URL as string, common)
+}
+
+/*
+ * Not @fastify/redis: it holds the boot until Redis answers, while sessiond must start, report
+ * not-ready on /health/ready and recover by itself when Redis comes (SPEC §8).
+ */
+async function redisPlugin (app: FastifyInstance, { config }: { config: Config }) {
+  const client = createRedisClient(config)
+  let lastError = ''
+  // Without a listener an unreachable Redis would crash the process; log each new failure once.
+  client.on('error', (err: Error) => {
+    if (err.message !== lastError) app.log.warn({ err }, 'redis error')
+    lastError = err.message
+  })
+  client.on('ready', () => { lastError = '' })
+  app.decorate<Redis | Cluster>('redis', client)
+  app.addHook('onClose', async () => {
+    await client.quit().catch(() => client.disconnect())
+  })
+}
+
+export default fp(redisPlugin, { name: 'redis' })

@@ -1,0 +1,35 @@
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+import { SHARED_SCHEMAS } from '../schemas.js'
+
+/** Registered before any route, or the routes vanish from the document. */
+async function swaggerPlugin (app: FastifyInstance, { version }: { version: string }) {
+  for (const schema of SHARED_SCHEMAS) app.addSchema(schema)
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'sessiond',
+        version,
+        description: 'Session/auth service: users in PostgreSQL, sessions in Redis.'
+      },
+      components: {
+        securitySchemes: {
+          sessionCookie: { type: 'apiKey', in: 'cookie', name: '__Host-session', description: 'Session cookie (name set by COOKIE_NAME).' },
+          bearerAuth: { type: 'http', scheme: 'bearer', description: 'Session token `<id>.<secret>`.' },
+          adminToken: { type: 'http', scheme: 'bearer', description: 'One of ADMIN_TOKEN.' }
+        }
+      }
+    },
+    // Component names come from each shared schema's $id, so they stay stable.
+    refResolver: {
+      buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`)
+    }
+  })
+  await app.register(swaggerUi, { routePrefix: '/docs' })
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
+}
+
+export default fp(swaggerPlugin, { name: 'swagger' })

@@ -1,0 +1,97 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from 'typebox'
+import { InvalidCredentials, SessionInvalid } from '../errors.js'
+import { errorResponse, ref, SESSION_SECURITY, SessionViewSchema, SessionWithTokenSchema } from '../schemas.js'
+import { LoginBodySchema } from '../users/schemas.js'
+import { ValidateBodySchema } from './schemas.js'
+import { toSessionView } from './view.js'
+
+const sessionsRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.post('/sessions', {
+    schema: {
+      tags: ['sessions'],
+      summary: 'Log in with email and password',
+      operationId: 'login',
+      body: LoginBodySchema,
+      security: [],
+      response: {
+        201: ref(SessionWithTokenSchema),
+        400: errorResponse('VALIDATION_FAILED'),
+        401: errorResponse('INVALID_CREDENTIALS: same body for unknown email, wrong password and disabled account'),
+        503: errorResponse('STORE_UNAVAILABLE, DATABASE_UNAVAILABLE')
+      }
+    }
+  }, async (request, reply) => {
+    const { email, password } = request.body
+    const user = await app.users.findByEmail(email)
+    // Always one argon2 verification, even for unknown emails, so timing does not tell them apart.
+    const ok = await app.passwords.verify(user?.passwordHash ?? null, password)
+    if (!ok || !user || user.disabledAt !== null) throw new InvalidCredentials()
+    if (app.passwords.needsRehash(user.passwordHash)) {
+      // Parameters were raised since this hash was made: upgrade it while we have the password.
+      const passwordHash = await app.passwords.hash(password)
+      await app.users.update(user.id, { passwordHash }).catch((err) => request.log.warn({ err }, 'password rehash failed'))
+    }
+    const body = await app.auth.start(request, reply, user)
+    return reply.code(201).send(body)
+  })
+
+  app.get('/sessions/current', {
+    schema: {
+      tags: ['sessions'],
+      summary: 'Who am I: the current session and its user (slides the expiry)',
+      operationId: 'getCurrentSession',
+      security: SESSION_SECURITY,
+      response: {
+        200: ref(SessionViewSchema),
+        401: errorResponse('SESSION_INVALID'),
+        503: errorResponse('STORE_UNAVAILABLE')
+      }
+    }
+  }, async (request) => {
+    const { session } = await app.auth.require(request)
+    return toSessionView(session)
+  })
+
+  app.delete('/sessions/current', {
+    schema: {
+      tags: ['sessions'],
+      summary: 'Log out: revoke the current session and clear the cookie',
+      operationId: 'logout',
+      security: SESSION_SECURITY,
+      response: {
+        204: Type.Null({ description: 'Logged out (also when there was no session).' }),
+        503: errorResponse('STORE_UNAVAILABLE')
+      }
+    }
+  }, async (request, reply) => {
+    // On a store outage this throws (503) before the cookie is cleared: a cleared cookie with a
+    // live session behind it would only look like a logout.
+    const current = await app.auth.current(request, { extend: false })
+    if (current) await app.sessions.revoke(current.session.id, current.session.user.id)
+    app.auth.clearCookie(reply)
+    return reply.code(204).send(null)
+  })
+
+  app.post('/sessions/validate', {
+    schema: {
+      tags: ['sessions'],
+      summary: 'For services: resolve a session token into its user (slides the expiry unless extend=false)',
+      operationId: 'validateSession',
+      body: ValidateBodySchema,
+      security: [],
+      response: {
+        200: ref(SessionViewSchema),
+        400: errorResponse('VALIDATION_FAILED'),
+        401: errorResponse('SESSION_INVALID'),
+        503: errorResponse('STORE_UNAVAILABLE')
+      }
+    }
+  }, async (request) => {
+    const result = await app.sessions.validate(request.body.token, { extend: request.body.extend ?? true })
+    if (result.status !== 'valid') throw new SessionInvalid()
+    return toSessionView(result.session, false)
+  })
+}
+
+export default sessionsRoutes

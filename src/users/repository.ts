@@ -1,0 +1,71 @@
+import { eq, sql } from 'drizzle-orm'
+import type { Db } from '../db/client.js'
+import { users, type UserRow } from '../db/schema.js'
+import { DatabaseUnavailable } from '../errors.js'
+
+export interface NewUser {
+  email: string
+  name: string | null
+  passwordHash: string
+  roles?: string[]
+}
+
+export interface UsersRepository {
+  /** Inserts a user; null when the email (case-insensitively) is taken. */
+  create(input: NewUser): Promise<UserRow | null>
+  findByEmail(email: string): Promise<UserRow | null>
+  findById(id: string): Promise<UserRow | null>
+  update(id: string, changes: Partial<Pick<UserRow, 'name' | 'roles' | 'disabledAt' | 'passwordHash' | 'passwordChangedAt' | 'email'>>): Promise<UserRow | null>
+  delete(id: string): Promise<boolean>
+}
+
+export const normalizeEmail = (email: string) => email.trim()
+
+/** Any failure to reach Postgres is a 503 for the client, not a 500. */
+async function guard<T> (fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn()
+  } catch (err) {
+    throw new DatabaseUnavailable({ cause: err })
+  }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+export function createUsersRepository (db: Db): UsersRepository {
+  return {
+    async create (input) {
+      const rows = await guard(() => db.insert(users).values({
+        email: normalizeEmail(input.email),
+        name: input.name,
+        passwordHash: input.passwordHash,
+        ...(input.roles ? { roles: input.roles } : {})
+      }).onConflictDoNothing().returning())
+      return rows[0] ?? null
+    },
+
+    async findByEmail (email) {
+      const rows = await guard(() => db.select().from(users)
+        .where(sql`lower(${users.email}) = lower(${normalizeEmail(email)})`).limit(1))
+      return rows[0] ?? null
+    },
+
+    async findById (id) {
+      if (!UUID.test(id)) return null
+      const rows = await guard(() => db.select().from(users).where(eq(users.id, id)).limit(1))
+      return rows[0] ?? null
+    },
+
+    async update (id, changes) {
+      if (!UUID.test(id)) return null
+      const rows = await guard(() => db.update(users).set({ ...changes, updatedAt: new Date() }).where(eq(users.id, id)).returning())
+      return rows[0] ?? null
+    },
+
+    async delete (id) {
+      if (!UUID.test(id)) return false
+      const rows = await guard(() => db.delete(users).where(eq(users.id, id)).returning({ id: users.id }))
+      return rows.length > 0
+    }
+  }
+}

@@ -1,0 +1,20 @@
+import { Type } from 'typebox'
+
+// Emails are trimmed before use; the pattern is deliberately loose (one @, no spaces inside):
+// the only real check of an email address is a message to it.
+export const EmailSchema = Type.String({ minLength: 3, maxLength: 320, pattern: '^\\s*[^\\s@]+@[^\\s@]+\\s*$' })
+// 8..256 characters, no composition rules (SPEC §7); common passwords are refused in the handler.
+export const PasswordSchema = Type.String({ minLength: 8, maxLength: 256 })
+export const NameSchema = Type.String({ minLength: 1, maxLength: 200 })
+
+export const RegisterBodySchema = Type.Object({
+  email: EmailSchema,
+  password: PasswordSchema,
+  name: Type.Optional(NameSchema)
+})
+
+export const LoginBodySchema = Type.Object({
+  email: Type.String({ minLength: 1, maxLength: 320 }),
+  // Any length up to the maximum: an old password shorter than today's rule must still log in.
+  password: Type.String({ minLength: 1, maxLength: 256 })
+})
