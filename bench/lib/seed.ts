@@ -3,13 +3,43 @@
 import { randomBytes } from 'node:crypto'
 import { RedisStore } from 'connect-redis'
 import { createClient } from 'redis'
+import { Redis } from 'ioredis'
+import { createRedisSessionStore } from '../../src/sessions/redis-store.js'
+import { systemClock } from '../../src/clock.js'
 
 export interface SnapshotUser { id: string, email: string, name: string, roles: string[] }
 
 const BATCH = 2000
 
-export async function seedSessiond (_redisUrl: string, _users: SnapshotUser[], _count: number): Promise<string[]> {
-  throw new Error('sessiond session store not available yet')
+/** A desktop browser's User-Agent: what a real login stores next to the session. */
+export const BROWSER_UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36'
+
+/**
+ * `count` sessions created by sessiond's own Redis store (src/sessions/redis-store.ts), so the
+ * key layout, the per-user index and the TTLs are exactly what a login writes. Session i belongs
+ * to users[i % users.length]. Returns the bearer tokens.
+ */
+export async function seedSessiond (redisUrl: string, users: SnapshotUser[], count: number, prefix = 'bench:'): Promise<string[]> {
+  const redis = new Redis(redisUrl, { enableAutoPipelining: true })
+  const store = createRedisSessionStore({
+    redis,
+    prefix,
+    clock: systemClock,
+    // sessiond's defaults: 7 days idle, 30 days absolute, extend at most once a minute
+    options: { idleTtlMs: 7 * 24 * 3600_000, absoluteTtlMs: 30 * 24 * 3600_000, extendThrottleMs: 60_000 }
+  })
+  const meta = { ip: '127.0.0.1', userAgent: BROWSER_UA }
+  const tokens: string[] = new Array(count)
+  try {
+    for (let done = 0; done < count; done += BATCH) {
+      const n = Math.min(BATCH, count - done)
+      const made = await Promise.all(Array.from({ length: n }, (_, j) => store.create(users[(done + j) % users.length]!, meta)))
+      for (let j = 0; j < n; j++) tokens[done + j] = made[j]!.token
+    }
+  } finally {
+    redis.disconnect()
+  }
+  return tokens
 }
 
 /** `count` sessions written by connect-redis itself (as express-session would), ids like uid-safe(24). */

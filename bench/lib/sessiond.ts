@@ -18,6 +18,7 @@ export async function startSessiond (opts: {
       DATABASE_URL: opts.databaseUrl,
       REDIS_URL: opts.redisUrl,
       NODE_ENV: 'production',
+      HOST: '127.0.0.1',
       LOG_LEVEL: 'warn',
       PORT: String(opts.port),
       COOKIE_SECURE: 'false',
