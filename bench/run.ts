@@ -290,7 +290,7 @@ async function main () {
 
   // --- memory per session ---------------------------------------------------------------------
   try {
-    memory = await runMemory(redis, creds['express-session']!, snapshot)
+    memory = await runMemory(redis, creds['express-session']!, sessiond !== null)
   } catch (err: any) {
     memory = { available: false, reason: String(err?.message ?? err) }
     log('memory failed:', memory.reason)
@@ -334,6 +334,11 @@ async function main () {
 
 // ---------------------------------------------------------------------------------------------
 
+/** `count` users with the same data as `like` but each its own id (so each has its own index). */
+function syntheticUsers (like: SnapshotUser, count: number): SnapshotUser[] {
+  return Array.from({ length: count }, () => ({ ...like, id: randomUUID() }))
+}
+
 async function runFlatness (mainRedis: BenchRedis, mainPort: number, snapshot: SnapshotUser) {
   // Two Redis instances, two sessiond processes, rounds interleaved, so the machine's noise
   // hits both sides alike: "small" holds ~1k live sessions (the main instance), "large" ~1M.
@@ -342,8 +347,9 @@ async function runFlatness (mainRedis: BenchRedis, mainPort: number, snapshot: S
   const bigPort = await freePort()
   await startSessiond({ cwd: cfg.sessiondDir, port: bigPort, redisUrl: big.url, databaseUrl: cfg.databaseUrl, name: 'sessiond-large' })
   const t0 = performance.now()
-  const smallTokens = await seedSessiond(mainRedis.url, [snapshot], cfg.flatSmall)
-  const bigTokens = await seedSessiond(big.url, [snapshot], cfg.flatLarge)
+  // five sessions per user, like people with a few devices; validate reads no index anyway
+  const smallTokens = await seedSessiond(mainRedis.url, syntheticUsers(snapshot, Math.ceil(cfg.flatSmall / 5)), cfg.flatSmall)
+  const bigTokens = await seedSessiond(big.url, syntheticUsers(snapshot, Math.ceil(cfg.flatLarge / 5)), cfg.flatLarge)
   const seedSeconds = (performance.now() - t0) / 1000
   log(`flatness: seeded in ${seedSeconds.toFixed(1)} s; dbsize small ${await mainRedis.admin.dbsize()} large ${await big.admin.dbsize()}`)
   const small: Target = { port: mainPort, method: 'POST', path: '/v1/sessions/validate', auth: 'body', listFile: listFile('flat-small.txt', smallTokens) }
@@ -377,7 +383,7 @@ async function runFlatness (mainRedis: BenchRedis, mainPort: number, snapshot: S
   }
 }
 
-async function runMemory (mainRedis: BenchRedis, expressCookie: string, snapshot: SnapshotUser | null) {
+async function runMemory (mainRedis: BenchRedis, expressCookie: string, withSessiond: boolean) {
   // What express-session really stored for the same user, read back from Redis.
   const sid = decodeURIComponent(expressCookie).replace(/^s:/, '').split('.')[0]!
   const raw = await mainRedis.admin.get(`express:${sid}`)
@@ -395,12 +401,12 @@ async function runMemory (mainRedis: BenchRedis, expressCookie: string, snapshot
   const out: any = { available: true, sessions: n, expressValueBytes: raw.length }
   out.connectRedis = await measureSeed(() => seedConnectRedis(r.url, 'sess:', expressSess, n))
   log('memory: connect-redis', out.connectRedis)
-  if (snapshot) {
+  if (withSessiond) {
     // one session per user (the index costs the most per session) and ten per user
-    const usersFor = (count: number) => Array.from({ length: count }, (_, i) => ({ ...snapshot, id: randomUUID(), email: `mem-${i}-${snapshot.email}` }))
-    out.sessiond1PerUser = await measureSeed(() => seedSessiond(r.url, usersFor(n), n))
+    // the same user data connect-redis got (bench/lib/fixtures.ts), each user with its own id
+    out.sessiond1PerUser = await measureSeed(() => seedSessiond(r.url, syntheticUsers(fixtureUser, n), n))
     log('memory: sessiond, 1 session per user', out.sessiond1PerUser)
-    out.sessiond10PerUser = await measureSeed(() => seedSessiond(r.url, usersFor(Math.ceil(n / 10)), n))
+    out.sessiond10PerUser = await measureSeed(() => seedSessiond(r.url, syntheticUsers(fixtureUser, Math.ceil(n / 10)), n))
     log('memory: sessiond, 10 sessions per user', out.sessiond10PerUser)
     out.sampleKeys = await sampleKeyUsage(r)
   }
