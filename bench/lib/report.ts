@@ -88,7 +88,7 @@ export function markdown (res: any): string {
   const mem = res.memory
   L.push('## Redis memory per session', '')
   if (mem.available) {
-    L.push(`\`INFO memory used_memory\` delta divided by ${int(mem.sessions)} sessions, on an otherwise empty private redis-server. connect-redis stores what express-session stored for the user (${mem.expressValueBytes} bytes of JSON: the user and the cookie); sessiond gets the same user data through its own store code; it has no per-user index, so it cannot list or revoke a user's sessions.`, '')
+    L.push(`\`INFO memory used_memory\` delta divided by ${int(mem.sessions)} sessions, on an otherwise empty private redis-server. connect-redis stores what express-session stored for the user (${mem.expressValueBytes} bytes of JSON: the user and the cookie) and keeps no per-user index, so it cannot list or revoke a user's sessions; sessiond's sessions are written by its own store code with the same user data, index included.`, '')
     L.push('| store | bytes/session | keys |', '|---|---:|---:|')
     L.push(`| connect-redis (express-session value) | ${int(mem.connectRedis.bytesPerSession)} | ${int(mem.connectRedis.keys)} |`)
     if (mem.sessiond1PerUser) {
