@@ -16,7 +16,10 @@ const server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0
 const admin = new Redis({ port, lazyConnect: true, retryStrategy: (n) => (n > 50 ? null : 100) })
 admin.on('error', () => {}) // connection errors while redis-server starts and stops are expected
 try {
-  await admin.connect()
+  for (let i = 0; ; i++) {
+    try { await admin.connect(); break } catch (err) { if (i > 50) throw err }
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
   const app = await buildApp(loadConfig({
     LOG_LEVEL: 'silent',
     DATABASE_URL: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
