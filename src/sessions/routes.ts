@@ -54,6 +54,7 @@ const sessionsRoutes: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.delete('/sessions/current', {
+    preHandler: app.csrf,
     schema: {
       tags: ['sessions'],
       summary: 'Log out: revoke the current session and clear the cookie',
@@ -61,6 +62,7 @@ const sessionsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       security: SESSION_SECURITY,
       response: {
         204: Type.Null({ description: 'Logged out (also when there was no session).' }),
+        403: errorResponse('CSRF_REJECTED'),
         503: errorResponse('STORE_UNAVAILABLE')
       }
     }
