@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import type { UserRow } from '../db/schema.js'
-import { EmailTaken, PasswordTooCommon, SessionNotFound, UserNotFound } from '../errors.js'
+import { EmailTaken, PasswordTooCommon, SessionNotFound, UserNotFound, ValidationFailed } from '../errors.js'
 import { ADMIN_SECURITY, errorResponse, ref, SessionSchema, UserDetailSchema, type UserDetail } from '../schemas.js'
 import { RevokedSchema, SessionIdParamsSchema } from '../sessions/schemas.js'
 import { toSession } from '../sessions/view.js'
@@ -110,6 +110,8 @@ const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
     }
   }, async (request) => {
     const { name, roles, disabled } = request.body
+    // Unknown fields are stripped by the schema (removeAdditional), so `{ "email": ... }` arrives empty.
+    if (name === undefined && roles === undefined && disabled === undefined) throw new ValidationFailed('body must have at least one of name, roles, disabled')
     const before = await findUser(request.params.id)
     const changes: Parameters<typeof app.users.update>[1] = {}
     if (name !== undefined) changes.name = name
