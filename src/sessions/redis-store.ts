@@ -108,6 +108,9 @@ for i = 2, #KEYS do
   elseif live then
     redis.call('HSET', KEYS[i], 'd', ARGV[2])
     n = n + 1
+  elseif not ea[1] then
+    -- Redis already expired this session: prune its index member while we are here.
+    redis.call('ZREM', KEYS[1], id)
   end
 end
 return n
