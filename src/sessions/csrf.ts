@@ -80,7 +80,7 @@ export function createCsrfCheck ({ allowedOrigins, sameSiteNone, viaCookie }: {
 
 async function csrfPlugin (app: FastifyInstance, { config }: { config: Config }) {
   const check = createCsrfCheck({
-    allowedOrigins: config.ALLOWED_ORIGINS.split(',').map((s) => s.trim()).filter((s) => s !== ''),
+    allowedOrigins: (config.ALLOWED_ORIGINS ?? '').split(',').map((s) => s.trim()).filter((s) => s !== ''),
     sameSiteNone: config.COOKIE_SAMESITE === 'none',
     viaCookie: (request) => app.auth.credential(request)?.via === 'cookie'
   })
