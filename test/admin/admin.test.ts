@@ -46,6 +46,31 @@ t.test('admin token: missing or wrong → 401; any of the configured tokens work
   t.throws(() => loadConfig({ ADMIN_TOKEN: `${TOKEN},short` }), /ADMIN_TOKEN/)
 })
 
+t.test('every admin route refuses a request without the token, and changes nothing', async (t) => {
+  const app = await build(t, { ADMIN_TOKEN: TOKEN })
+  const u = await register(app)
+  const id = u.body.user.id
+  const routes = [
+    { method: 'POST' as const, url: '/admin/v1/users', payload: { email: uniqueEmail(), password: PASSWORD } },
+    { method: 'GET' as const, url: `/admin/v1/users?email=${encodeURIComponent(u.email)}` },
+    { method: 'GET' as const, url: `/admin/v1/users/${id}` },
+    { method: 'PATCH' as const, url: `/admin/v1/users/${id}`, payload: { disabled: true } },
+    { method: 'DELETE' as const, url: `/admin/v1/users/${id}` },
+    { method: 'GET' as const, url: `/admin/v1/users/${id}/sessions` },
+    { method: 'DELETE' as const, url: `/admin/v1/users/${id}/sessions` },
+    { method: 'DELETE' as const, url: `/admin/v1/sessions/${u.body.session.id}` }
+  ]
+  for (const r of routes) {
+    for (const headers of [{}, bearer('x'.repeat(TOKEN.length))]) {
+      const res = await app.inject({ ...r, headers })
+      t.equal(res.statusCode, 401, `${r.method} ${r.url.split('?')[0]}`)
+      t.equal(res.json().code, 'ADMIN_UNAUTHORIZED')
+    }
+  }
+  const who = await app.inject({ url: '/v1/sessions/current', headers: bearer(u.token) })
+  t.equal(who.statusCode, 200, 'the user and the session are still there')
+})
+
 t.test('create, find by email, get', async (t) => {
   const app = await build(t, { ADMIN_TOKEN: TOKEN })
   const email = uniqueEmail('admin-made')
