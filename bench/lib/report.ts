@@ -105,7 +105,7 @@ export function markdown (res: any): string {
   const lg = res.logins
   L.push('## Logins', '')
   if (lg.available) {
-    L.push(`\`POST /v1/sessions\` at ${lg.loginConnections} connections over ${c.loginUsers} users, against raw \`@node-rs/argon2\` verify (m=19456, t=2, p=1) in a separate process on all ${lg.argon2.cores} cores at concurrency ${lg.argon2.bestConcurrency}, the best of ${Object.entries(lg.argon2.byConcurrency).map(([k, x]: [string, any]) => `${k}: ${f(x, 1)}/s`).join(', ')} in a first probe. argon2 alone, logins alone, validate idle and validate during logins are interleaved, ${c.stormRounds} round${c.stormRounds === 1 ? '' : 's'}.`, '')
+    L.push(`\`POST /v1/sessions\` at ${lg.loginConnections} connections over ${lg.loginUsers} users, against raw \`@node-rs/argon2\` verify (m=19456, t=2, p=1) in a separate process on all ${lg.argon2.cores} cores at concurrency ${lg.argon2.bestConcurrency}, the best of ${Object.entries(lg.argon2.byConcurrency).map(([k, x]: [string, any]) => `${k}: ${f(x, 1)}/s`).join(', ')} in a first probe. argon2 alone, logins alone, validate idle and validate during logins are interleaved, ${c.stormRounds} round${c.stormRounds === 1 ? '' : 's'}.`, '')
     L.push('| | per second | p50 ms | p99 ms |', '|---|---:|---:|---:|')
     L.push(`| argon2 verify alone | ${f(lg.argon2.best, 1)} | | |`)
     L.push(`| sessiond login | ${f(lg.loginsPerSecond, 1)} | ${f(lg.loginP50Ms)} | ${f(lg.loginP99Ms)} |`)
