@@ -41,7 +41,10 @@ export const ConfigSchema = Type.Object({
   ARGON2_MEMORY_KIB: Type.Integer({ minimum: 1024, default: 19456, description: 'argon2id memory cost in KiB (default 19456).' }),
   ARGON2_TIME_COST: Type.Integer({ minimum: 1, default: 2, description: 'argon2id iterations (default 2).' }),
   ARGON2_PARALLELISM: Type.Integer({ minimum: 1, maximum: 16, default: 1, description: 'argon2id lanes (default 1).' }),
-  HASH_CONCURRENCY: Type.Integer({ minimum: 0, maximum: 64, default: 0, description: 'Password hashes running at once (default 0 = number of CPU cores).' })
+  HASH_CONCURRENCY: Type.Integer({ minimum: 0, maximum: 64, default: 0, description: 'Password hashes running at once (default 0 = number of CPU cores).' }),
+
+  LOGIN_URL: Type.Optional(Type.String({ pattern: '^https?://[^\\s]+$', description: 'Forward-auth: absolute URL of the login page; unauthenticated browser navigations are sent to LOGIN_URL?rd=<original URL>. Unset: plain 401.' })),
+  FORWARD_AUTH_HEADERS: Type.Union([Type.Literal('x-auth'), Type.Literal('remote')], { default: 'x-auth', description: 'Forward-auth identity headers: x-auth (X-Auth-User-Id, -Email, -Name, -Roles, X-Auth-Session-Id) or remote (Remote-User, -Email, -Name, -Groups). Default x-auth.' })
 })
 
 export type Config = Static<typeof ConfigSchema> & {
@@ -93,6 +96,10 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
   }
   if (parsed.COOKIE_SAMESITE === 'none' && !parsed.COOKIE_SECURE) {
     throw new ConfigError('invalid configuration: COOKIE_SAMESITE=none requires COOKIE_SECURE=true (browsers reject it otherwise)')
+  }
+
+  if (parsed.LOGIN_URL !== undefined && !URL.canParse(parsed.LOGIN_URL)) {
+    throw new ConfigError('invalid configuration: LOGIN_URL must be an absolute http(s) URL')
   }
 
   const cookieName = parsed.COOKIE_NAME ?? (parsed.COOKIE_SECURE ? (parsed.COOKIE_DOMAIN ? '__Secure-session' : '__Host-session') : 'session')
