@@ -43,12 +43,13 @@ function replaceOnce (text: string, search: string, replacement: string): string
 }
 
 /** examples/nginx.conf with the test's ports, and every file nginx writes kept inside `prefix`. */
-export function renderConfig (prefix: string, ports: { nginx: number, sessiond: number, app: number }, workers = 1): string {
+export function renderConfig (prefix: string, ports: { nginx: number, sessiond: number, app: number }, workers = 1, extra = ''): string {
   let conf = readFileSync(EXAMPLE, 'utf8')
   conf = replaceOnce(conf, 'server 127.0.0.1:3000;', `server 127.0.0.1:${ports.sessiond};`)
   conf = replaceOnce(conf, 'server 127.0.0.1:8080;', `server 127.0.0.1:${ports.app};`)
   conf = replaceOnce(conf, 'listen 80;', `listen 127.0.0.1:${ports.nginx};`)
   conf = replaceOnce(conf, 'worker_processes auto;', `worker_processes ${workers};`)
+  if (extra !== '') conf = replaceOnce(conf, 'server_name _;', `server_name _;\n${extra}`)
   conf = replaceOnce(conf, 'http {', [
     'http {',
     `  access_log ${prefix}/logs/access.log;`,
@@ -73,13 +74,13 @@ export interface RunningNginx {
 }
 
 /** Starts nginx on a free loopback port with examples/nginx.conf; resolves once it accepts connections. */
-export async function startNginx (binary: string, ports: { sessiond: number, app: number }, workers = 1): Promise<RunningNginx> {
+export async function startNginx (binary: string, ports: { sessiond: number, app: number }, workers = 1, extra = ''): Promise<RunningNginx> {
   const prefix = mkdtempSync(join(tmpdir(), 'sessiond-nginx-'))
   // Workers run as an unprivileged user when nginx starts as root: let them reach the temp paths.
   chmodSync(prefix, 0o755)
   for (const dir of ['conf', 'logs', 'temp']) mkdirSync(join(prefix, dir))
   const port = await freePort()
-  writeFileSync(join(prefix, 'conf/nginx.conf'), renderConfig(prefix, { nginx: port, ...ports }, workers))
+  writeFileSync(join(prefix, 'conf/nginx.conf'), renderConfig(prefix, { nginx: port, ...ports }, workers, extra))
 
   const child = spawn(binary, ['-p', `${prefix}/`, '-c', 'conf/nginx.conf', '-e', `${prefix}/logs/error.log`], { stdio: ['ignore', 'ignore', 'pipe'] })
   let stderr = ''
