@@ -4,7 +4,7 @@
  * rounds (the machine is noisy; only ratios from one run mean anything). A measurement, not a test.
  *
  *   npm run bench:forward-auth            # needs nginx and wrk (apt-get install -y nginx wrk) and Redis
- *   ROUNDS=5 DURATION=10 CONNECTIONS=50 npm run bench:forward-auth
+ *   ROUNDS=5 DURATION=10 CONNECTIONS=50 NGINX_WORKERS=1 npm run bench:forward-auth
  *
  * Redis: REDIS_URL (default redis://127.0.0.1:6379, keys under a fresh prefix, deleted at the end).
  * Users: DATABASE_URL when set, else the embedded PGlite (only registration touches it).
@@ -19,6 +19,7 @@ import { findNginx, freePort, send, startNginx } from '../test/forward-auth/ngin
 const ROUNDS = Number(process.env.ROUNDS ?? 3)
 const DURATION = Number(process.env.DURATION ?? 8)
 const CONNECTIONS = Number(process.env.CONNECTIONS ?? 50)
+const NGINX_WORKERS = Number(process.env.NGINX_WORKERS ?? 1)
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
 const root = fileURLToPath(new URL('..', import.meta.url))
 
@@ -95,7 +96,7 @@ async function main () {
   const { token, user } = JSON.parse(reg.body) as { token: string, user: { id: string } }
   const cookie = { cookie: `session=${token}` }
 
-  const nginx = await startNginx(nginxBinary, { sessiond: sessiondPort, app: appPort }, 1, `
+  const nginx = await startNginx(nginxBinary, { sessiond: sessiondPort, app: appPort }, NGINX_WORKERS, `
     # bench only: the same upstream through nginx, without auth_request
     location /_bench/noauth/ {
       auth_request off;
@@ -113,7 +114,7 @@ async function main () {
       'sessiond alone': () => wrk(`http://127.0.0.1:${sessiondPort}/v1/auth/request`, cookie)
     }
     const results: Record<string, Result[]> = Object.fromEntries(Object.keys(scenarios).map((k) => [k, []]))
-    console.log(`${availableParallelism()} cores, wrk -t2 -c${CONNECTIONS} -d${DURATION}s, ${ROUNDS} interleaved rounds; nginx 1 worker, sessiond 1 process, upstream 1 process`)
+    console.log(`${availableParallelism()} cores, wrk -t2 -c${CONNECTIONS} -d${DURATION}s, ${ROUNDS} interleaved rounds; nginx ${NGINX_WORKERS} worker(s), sessiond 1 process, upstream 1 process`)
     for (let round = 1; round <= ROUNDS; round++) {
       for (const [name, run] of Object.entries(scenarios)) {
         const r = run()
