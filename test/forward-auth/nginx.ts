@@ -12,8 +12,17 @@ import { delimiter, join } from 'node:path'
 
 export const EXAMPLE = new URL('../../examples/nginx.conf', import.meta.url)
 
-/** The nginx binary, or null when it is not installed. */
+/** The nginx binary (NGINX_BIN, else PATH and the usual sbin folders), or null when there is none. */
 export function findNginx (): string | null {
+  const explicit = process.env.NGINX_BIN
+  if (explicit !== undefined && explicit !== '') {
+    try {
+      accessSync(explicit, constants.X_OK)
+      return explicit
+    } catch {
+      return null
+    }
+  }
   const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/usr/local/sbin', '/usr/local/nginx/sbin']
   for (const dir of dirs) {
     if (dir === '') continue
