@@ -34,8 +34,12 @@ function first (value: string | string[] | undefined, list = false): string | un
   return s === '' ? undefined : s
 }
 
+// The authority must follow the scheme at once: `http:///path` (nginx's $http_host when a client sent
+// no Host) would otherwise parse with "path" as its host.
+const ABSOLUTE = /^https?:\/\/[^/?#\\\s]/i
+
 function httpUrl (s: string): string | null {
-  if (!URL.canParse(s)) return null
+  if (!ABSOLUTE.test(s) || !URL.canParse(s)) return null
   const u = new URL(s)
   return u.protocol === 'http:' || u.protocol === 'https:' ? u.href : null
 }

@@ -163,6 +163,8 @@ t.test('malformed original-request headers only lose the rd parameter', async (t
     { 'x-forwarded-host': 'app.example.test', 'x-forwarded-uri': '@evil.test/' },
     { 'x-forwarded-host': 'app.example.test', 'x-forwarded-proto': 'javascript' },
     { 'x-original-url': 'javascript:alert(1)' },
+    { 'x-original-url': 'http:///reports' },
+    { 'x-original-url': 'https:\\\\evil.test/' },
     { 'x-forwarded-host': 'a b' }
   ]
   for (const headers of bad) {
