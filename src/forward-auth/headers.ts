@@ -30,12 +30,13 @@ function encodeChar (c: string): string {
 export const rolesValue = (roles: string[]) => roles.map((r) => headerValue(r, COMMA)).join(',')
 
 /**
- * The identity headers of an allowed request. A header whose value would be empty (no name, no
- * roles) is left out; gateways then drop any copy the client sent (see examples/).
+ * The identity headers of an allowed request. Every header of the profile is always sent, empty
+ * when there is nothing to say (no name, no roles): a gateway then overwrites any copy the client
+ * sent instead of keeping it, or (Caddy 2.6) inserting its own placeholder text for a missing one.
  */
 export function identityHeaders (user: SessionUser, sessionId: string, profile: HeaderProfile): Record<string, string> {
   const h: Record<string, string> = {}
-  const set = (name: string, value: string | null) => { if (value) h[name] = value }
+  const set = (name: string, value: string | null) => { h[name] = value ?? '' }
   if (profile === 'remote') {
     // Remote-User is the user id: stable for the life of the account, where an email can change.
     set('remote-user', headerValue(user.id))
@@ -58,8 +59,8 @@ const header = (description: string) => ({ type: 'string', description })
 export const IDENTITY_HEADERS_SCHEMA = {
   'X-Auth-User-Id': header('User id (uuid). FORWARD_AUTH_HEADERS=x-auth (default).'),
   'X-Auth-User-Email': header('Email; characters outside printable ASCII, and %, are percent-encoded as UTF-8. x-auth profile.'),
-  'X-Auth-User-Name': header('Display name, percent-encoded like the email; absent when the user has none. x-auth profile.'),
-  'X-Auth-User-Roles': header('Roles, comma-joined (a comma inside a role is %2C); absent when none. x-auth profile.'),
+  'X-Auth-User-Name': header('Display name, percent-encoded like the email; empty when the user has none. x-auth profile.'),
+  'X-Auth-User-Roles': header('Roles, comma-joined (a comma inside a role is %2C); empty when none. x-auth profile.'),
   'X-Auth-Session-Id': header('Public session id (not a credential). x-auth profile.'),
   'Remote-User': header('User id (uuid). FORWARD_AUTH_HEADERS=remote.'),
   'Remote-Email': header('Email, encoded as X-Auth-User-Email. remote profile.'),

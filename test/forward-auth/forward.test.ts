@@ -39,12 +39,17 @@ t.test('allowed: empty 200 with X-Auth-* identity headers, by bearer or cookie, 
   t.equal(head.headers['x-auth-user-id'], u.body.user.id)
 })
 
-t.test('a user without a name gets no name header', async (t) => {
+t.test('no name, no roles: the headers are still sent, empty, so a gateway overwrites forged copies', async (t) => {
   const app = await build(t)
   const u = await register(app)
-  const res = await app.inject({ url: '/v1/auth/forward', headers: bearer(u.token) })
-  t.equal(res.statusCode, 200)
-  t.notOk('x-auth-user-name' in res.headers)
+  await app.sessions.updateUser({ id: u.body.user.id, email: u.email, name: null, roles: [] })
+  for (const url of ['/v1/auth/forward', '/v1/auth/request']) {
+    const res = await app.inject({ url, headers: bearer(u.token) })
+    t.equal(res.statusCode, 200)
+    t.equal(res.headers['x-auth-user-name'], '', 'empty name header')
+    t.equal(res.headers['x-auth-user-roles'], '', 'empty roles header')
+    t.equal(res.headers['x-auth-user-id'], u.body.user.id)
+  }
 })
 
 t.test('FORWARD_AUTH_HEADERS=remote sends the Remote-* set instead', async (t) => {
