@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { Type } from 'typebox'
+import { Type, type Static } from 'typebox'
 import type { Config } from '../config.js'
 import { Forbidden, SessionInvalid } from '../errors.js'
 import { errorResponse, SESSION_SECURITY } from '../schemas.js'
@@ -14,6 +14,8 @@ export const ForwardAuthQuerySchema = Type.Object({
     description: 'Required role; repeat it to allow any of several (`?role=admin&role=ops`). 403 when the user has none of them.'
   }))
 })
+
+type ForwardAuthQuery = Static<typeof ForwardAuthQuerySchema>
 
 const empty = (description: string, headers: Record<string, unknown> = {}) => ({ type: 'null', description, headers })
 const LOCATION = { Location: { type: 'string', description: 'LOGIN_URL?rd=<original URL> (rd only when a trusted proxy named the original URL).' } }
@@ -45,6 +47,19 @@ const forwardAuthRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (
     return 'allowed' as const
   }
 
+  async function forward (request: FastifyRequest<{ Querystring: ForwardAuthQuery }>, reply: FastifyReply) {
+    const outcome = await check(request, reply, request.query.role)
+    if (outcome === 'allowed') return reply.code(200).send()
+    if (outcome === 'forbidden') throw new Forbidden()
+    if (config.LOGIN_URL !== undefined && wantsHtml(request)) {
+      const original = originalRequest(request, isTrusted(request))
+      // 303 makes the browser GET the login page after a POST; 302 keeps GET/HEAD as they are.
+      const status = original.method === 'GET' || original.method === 'HEAD' ? 302 : 303
+      return reply.code(status).header('location', loginLocation(config.LOGIN_URL, original)).send()
+    }
+    throw new SessionInvalid()
+  }
+
   app.get('/auth/forward', {
     schema: {
       tags: ['forward-auth'],
@@ -66,17 +81,23 @@ const forwardAuthRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (
         503: errorResponse('STORE_UNAVAILABLE')
       }
     }
-  }, async (request, reply) => {
-    const outcome = await check(request, reply, request.query.role)
-    if (outcome === 'allowed') return reply.code(200).send()
-    if (outcome === 'forbidden') throw new Forbidden()
-    if (config.LOGIN_URL !== undefined && wantsHtml(request)) {
-      const original = originalRequest(request, isTrusted(request))
-      // 303 makes the browser GET the login page after a POST; 302 keeps GET/HEAD as they are.
-      const status = original.method === 'GET' || original.method === 'HEAD' ? 302 : 303
-      return reply.code(status).header('location', loginLocation(config.LOGIN_URL, original)).send()
-    }
-    throw new SessionInvalid()
+  }, forward)
+
+  // Envoy's ext_authz (HTTP service) sends the auth request with the original method (and no body),
+  // so /v1/auth/forward answers every method the same way. Kept out of the OpenAPI document, where
+  // one operation per method would only repeat GET. Any body is read and ignored.
+  await app.register(async (envoy) => {
+    envoy.removeAllContentTypeParsers()
+    envoy.addContentTypeParser('*', (_request, payload, done) => {
+      payload.resume()
+      payload.once('end', () => done(null))
+    })
+    envoy.route({
+      method: ['POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
+      url: '/auth/forward',
+      schema: { hide: true, querystring: ForwardAuthQuerySchema },
+      handler: forward
+    })
   })
 
   app.get('/auth/request', {

@@ -305,3 +305,33 @@ t.test('store outage: 503 STORE_UNAVAILABLE with Retry-After, never 200/401, coo
     }
   }
 })
+
+t.test('Envoy ext_authz style: any method on /v1/auth/forward, bodies ignored, GET alone in OpenAPI', async (t) => {
+  const app = await build(t, { LOGIN_URL })
+  const u = await register(app)
+  const bodies: Array<[string, Record<string, string>, string | undefined]> = [
+    ['POST', { 'content-type': 'application/json' }, '{"any":"thing"}'],
+    ['POST', { 'content-type': 'application/x-www-form-urlencoded', 'content-length': '0' }, undefined],
+    ['PUT', { 'content-type': 'application/octet-stream' }, 'binary'],
+    ['PATCH', { 'content-type': 'application/json', 'content-length': '0' }, undefined],
+    ['DELETE', {}, undefined],
+    ['OPTIONS', {}, undefined]
+  ]
+  for (const [method, headers, payload] of bodies) {
+    const res = await app.inject({ method: method as 'POST', url: '/v1/auth/forward?role=user', headers: { ...headers, ...bearer(u.token) }, payload })
+    t.equal(res.statusCode, 200, `${method} ${headers['content-type'] ?? ''}`)
+    t.equal(res.headers['x-auth-user-id'], u.body.user.id)
+  }
+  const denied = await app.inject({ method: 'DELETE', url: '/v1/auth/forward?role=admin', headers: bearer(u.token) })
+  t.equal(denied.statusCode, 403)
+  const anon = await app.inject({ method: 'POST', url: '/v1/auth/forward', headers: { accept: HTML }, payload: 'a=1' })
+  t.equal(anon.statusCode, 303, "the request's own method counts when no proxy header names one")
+  const anonApi = await app.inject({ method: 'PUT', url: '/v1/auth/forward', headers: { 'content-type': 'application/json' }, payload: '{' })
+  t.equal(anonApi.statusCode, 401, 'a body is never parsed, so never a 400 for it')
+  t.equal(anonApi.json().code, 'SESSION_INVALID')
+
+  const doc = app.swagger() as { paths: Record<string, Record<string, unknown>> }
+  t.same(Object.keys(doc.paths['/v1/auth/forward'] ?? {}), ['get'], 'one documented operation')
+  const register2 = await app.inject({ method: 'POST', url: '/v1/users', headers: { 'content-type': 'application/xml' }, payload: '<x/>' })
+  t.equal(register2.statusCode, 415, "the catch-all body parser stays inside forward-auth's own scope")
+})
