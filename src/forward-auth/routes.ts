@@ -17,7 +17,7 @@ export const ForwardAuthQuerySchema = Type.Object({
 
 type ForwardAuthQuery = Static<typeof ForwardAuthQuerySchema>
 
-const empty = (description: string, headers: Record<string, unknown> = {}) => ({ type: 'null', description, headers })
+const empty = (description: string, headers?: Record<string, unknown>) => ({ type: 'null', description, ...(headers ? { headers } : {}) })
 const LOCATION = { Location: { type: 'string', description: 'LOGIN_URL?rd=<original URL> (rd only when a trusted proxy named the original URL).' } }
 
 /** Any of the required roles (none required: any signed-in user). */
