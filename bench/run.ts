@@ -9,7 +9,7 @@ import { randomBytes, randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import { execFileSync } from 'node:child_process'
-import { start, stopAll, freePort, waitForPort, run, type Proc } from './lib/proc.js'
+import { start, stopAll, freePort, waitForPort, run, cpuSeconds, type Proc } from './lib/proc.js'
 import { startRedis, commandStats, usedMemory, type BenchRedis } from './lib/redis.js'
 import { wrk, type Target, type WrkResult } from './lib/wrk.js'
 import { median, medianRatio, round } from './lib/stats.js'
@@ -61,7 +61,13 @@ interface Variant {
   check?: { status: number, setCookie: boolean, userInBody: boolean }
 }
 
-interface RoundResult extends WrkResult { commandsPerRequest: number, commands: Record<string, number> }
+interface RoundResult extends WrkResult {
+  commandsPerRequest: number
+  commands: Record<string, number>
+  /** CPU time per request of the server process and of redis-server (user + system) */
+  serverCpuUs: number
+  redisCpuUs: number
+}
 
 // ---------------------------------------------------------------------------------------------
 
@@ -94,10 +100,19 @@ async function checkOnce (t: Target, cred: string): Promise<NonNullable<Variant[
 
 async function measure (redis: BenchRedis, t: Target, connections: number, seconds: number): Promise<RoundResult> {
   await redis.admin.config('RESETSTAT')
+  const cpu0 = [cpuSeconds(t.pid ?? -1), cpuSeconds(redis.proc.pid)]
   const r = await wrk(t, { connections, seconds, threads: cfg.wrkThreads })
+  const cpu1 = [cpuSeconds(t.pid ?? -1), cpuSeconds(redis.proc.pid)]
   const commands = await commandStats(redis.admin)
   const total = Object.values(commands).reduce((a, b) => a + b, 0)
-  return { ...r, commands, commandsPerRequest: total / Math.max(1, r.requests) }
+  const n = Math.max(1, r.requests)
+  return {
+    ...r,
+    commands,
+    commandsPerRequest: total / n,
+    serverCpuUs: ((cpu1[0]! - cpu0[0]!) / n) * 1e6,
+    redisCpuUs: ((cpu1[1]! - cpu0[1]!) / n) * 1e6
+  }
 }
 
 /**
@@ -155,29 +170,29 @@ async function main () {
   }
 
   const floorPort = await freePort()
-  await startNodePeer('floor.ts', floorPort, redis)
-  addVariant({ key: 'floor', label: 'floor (Fastify, constant JSON)', group: 'floor', target: { port: floorPort, method: 'GET', path: '/me', auth: 'none' } }, '')
+  const floor = await startNodePeer('floor.ts', floorPort, redis)
+  addVariant({ key: 'floor', label: 'floor (Fastify, constant JSON)', group: 'floor', target: { port: floorPort, method: 'GET', path: '/me', auth: 'none', pid: floor.pid } }, '')
 
   const limitToken = randomBytes(32).toString('base64url')
   await redis.admin.set(LIMIT_PREFIX + limitToken, limitSessionValue(), 'PX', IDLE_TTL_MS)
   for (const ap of [true, false]) {
     const port = await freePort()
-    await startNodePeer('limit.ts', port, redis, { AUTO_PIPELINE: ap ? '1' : '0' })
+    const limit = await startNodePeer('limit.ts', port, redis, { AUTO_PIPELINE: ap ? '1' : '0' })
     addVariant({
       key: ap ? 'limit-ap' : 'limit',
       label: `limit: Fastify + 1 GETEX (ioredis${ap ? ', auto-pipelining' : ''})`,
       group: 'limit',
-      target: { port, method: 'GET', path: '/me', auth: 'bearer' }
+      target: { port, method: 'GET', path: '/me', auth: 'bearer', pid: limit.pid }
     }, limitToken)
   }
 
   const expressPort = await freePort()
-  await startNodePeer('express-session.ts', expressPort, redis)
-  addVariant({ key: 'express-session', label: 'express-session + connect-redis', group: 'peer', target: { port: expressPort, method: 'GET', path: '/me', auth: 'cookie', cookieName: 'session' } }, await cookieFromLogin(expressPort))
+  const express = await startNodePeer('express-session.ts', expressPort, redis)
+  addVariant({ key: 'express-session', label: 'express-session + connect-redis', group: 'peer', target: { port: expressPort, method: 'GET', path: '/me', auth: 'cookie', cookieName: 'session', pid: express.pid } }, await cookieFromLogin(expressPort))
 
   const fsessPort = await freePort()
-  await startNodePeer('fastify-session.ts', fsessPort, redis)
-  addVariant({ key: 'fastify-session', label: '@fastify/session + connect-redis', group: 'peer', target: { port: fsessPort, method: 'GET', path: '/me', auth: 'cookie', cookieName: 'session' } }, await cookieFromLogin(fsessPort))
+  const fsess = await startNodePeer('fastify-session.ts', fsessPort, redis)
+  addVariant({ key: 'fastify-session', label: '@fastify/session + connect-redis', group: 'peer', target: { port: fsessPort, method: 'GET', path: '/me', auth: 'cookie', cookieName: 'session', pid: fsess.pid } }, await cookieFromLogin(fsessPort))
 
   // --- sessiond ------------------------------------------------------------------------------
   let sessiond: { port: number, proc: Proc, owner: Login } | null = null
@@ -191,8 +206,8 @@ async function main () {
       const proc = await startSessiond({ cwd: cfg.sessiondDir, port, redisUrl: redis.url, databaseUrl: cfg.databaseUrl })
       const owner = await register(port)
       sessiond = { port, proc, owner }
-      addVariant({ key: 'sessiond-validate', label: 'sessiond POST /v1/sessions/validate', group: 'sessiond', target: { port, method: 'POST', path: '/v1/sessions/validate', auth: 'body' } }, owner.token)
-      const fwd: Target = { port, method: 'GET', path: '/v1/auth/forward', auth: 'bearer' }
+      addVariant({ key: 'sessiond-validate', label: 'sessiond POST /v1/sessions/validate', group: 'sessiond', target: { port, method: 'POST', path: '/v1/sessions/validate', auth: 'body', pid: proc.pid } }, owner.token)
+      const fwd: Target = { port, method: 'GET', path: '/v1/auth/forward', auth: 'bearer', pid: proc.pid }
       const probe = await checkOnce(fwd, owner.token)
       if (probe.status === 200) {
         addVariant({ key: 'sessiond-forward', label: 'sessiond GET /v1/auth/forward', group: 'sessiond', target: fwd }, owner.token)
@@ -223,7 +238,7 @@ async function main () {
       const b = await wrk(v.target, { connections: 1, seconds: cfg.singleDuration, threads: 1 })
       loaded[v.key]!.push(a)
       single[v.key]!.push(b)
-      log(`round ${r + 1}/${cfg.rounds} ${v.key.padEnd(18)} ${a.rps.toFixed(0).padStart(6)} req/s  p50 ${(a.latencyUs.p50 / 1000).toFixed(2)} ms  p99 ${(a.latencyUs.p99 / 1000).toFixed(2)} ms  ${a.commandsPerRequest.toFixed(3)} cmd/req  | c=1 p50 ${(b.latencyUs.p50 / 1000).toFixed(3)} ms${a.errors.status + b.errors.status ? `  NON-2xx ${a.errors.status + b.errors.status}` : ''}`)
+      log(`round ${r + 1}/${cfg.rounds} ${v.key.padEnd(18)} ${a.rps.toFixed(0).padStart(6)} req/s  p50 ${(a.latencyUs.p50 / 1000).toFixed(2)} ms  p99 ${(a.latencyUs.p99 / 1000).toFixed(2)} ms  ${a.commandsPerRequest.toFixed(3)} cmd/req  cpu ${a.serverCpuUs.toFixed(0)}+${a.redisCpuUs.toFixed(0)} µs/req  | c=1 p50 ${(b.latencyUs.p50 / 1000).toFixed(3)} ms${a.errors.status + b.errors.status ? `  NON-2xx ${a.errors.status + b.errors.status}` : ''}`)
     }
   }
 
@@ -264,11 +279,13 @@ async function main () {
       rpsVs: Object.fromEntries(peerKeys.map((p) => [p, medianRatio(rpsOf(k), rpsOf(p))])),
       commandsPerRequest: median(loaded[k]!.map((x) => x.commandsPerRequest)),
       roundTrips: trips[k],
+      serverCpuUs: median(loaded[k]!.map((x) => x.serverCpuUs)),
+      redisCpuUs: median(loaded[k]!.map((x) => x.redisCpuUs)),
       commandMix: Object.fromEntries(Object.entries(cmds).map(([c, n]) => [c, n / Math.max(1, reqs)])),
       setCookie: v.check?.setCookie ?? null,
       non2xx: loaded[k]!.reduce((a, x) => a + x.errors.status, 0) + single[k]!.reduce((a, x) => a + x.errors.status, 0),
       socketErrors: loaded[k]!.reduce((a, x) => a + x.errors.connect + x.errors.read + x.errors.write + x.errors.timeout, 0),
-      rounds: loaded[k]!.map((x) => ({ rps: x.rps, p50Us: x.latencyUs.p50, p99Us: x.latencyUs.p99, commandsPerRequest: x.commandsPerRequest })),
+      rounds: loaded[k]!.map((x) => ({ rps: x.rps, p50Us: x.latencyUs.p50, p99Us: x.latencyUs.p99, commandsPerRequest: x.commandsPerRequest, serverCpuUs: x.serverCpuUs, redisCpuUs: x.redisCpuUs })),
       singleRounds: single[k]!.map((x) => ({ rps: x.rps, p50Us: x.latencyUs.p50, p99Us: x.latencyUs.p99 }))
     }
   })

@@ -1,6 +1,7 @@
 // Child processes for the benchmark: every server is started here, on loopback,
 // and stopped by its own pid at the end (never by name).
 import { spawn, type ChildProcess } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { createServer, connect } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 
@@ -95,4 +96,17 @@ export async function run (cmd: string, args: string[], opts: { env?: Record<str
   running.delete(p)
   if (code !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${code}:\n${p.output()}`)
   return p.output()
+}
+
+const CLK_TCK = 100 // getconf CLK_TCK on Linux
+
+/** CPU seconds (user + system, all threads) a process has used so far, from /proc/<pid>/stat. */
+export function cpuSeconds (pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return (Number(f[11]) + Number(f[12])) / CLK_TCK // fields 14 and 15 of the full line
+  } catch {
+    return NaN
+  }
 }

@@ -56,14 +56,15 @@ export function markdown (res: any): string {
 
   L.push('![req/s and p99 per variant](benchmarks.svg)', '')
   L.push('## Hot path: validate / forward-auth against the limit and the peers', '')
-  L.push('| variant | req/s | p50 ms | p99 ms | 1-conn p50 ms | × limit req/s | × limit p99 | × limit 1-conn p50 | × express-session | × @fastify/session | Redis round trips/req | Redis commands/req | Set-Cookie |')
-  L.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---|')
+  L.push('| variant | req/s | p50 ms | p99 ms | 1-conn p50 ms | × limit req/s | × limit p99 | × limit 1-conn p50 | × express-session | × @fastify/session | Redis round trips/req | Redis commands/req | CPU µs/req (server + Redis) | Set-Cookie |')
+  L.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---|')
   for (const v of vs) {
     const star = v.key === res.limitKey ? ' ★' : (v.key === res.limitSingleKey ? ' ☆' : '')
-    L.push(`| ${v.label}${star} | ${int(v.rps)} | ${f(v.p50Ms)} | ${f(v.p99Ms)} | ${f(v.singleP50Ms, 3)} | ${f(v.vsLimit.rps)} | ${f(v.vsLimit.p99)} | ${f(v.vsLimit.singleP50)} | ${f(v.rpsVs['express-session'])} | ${f(v.rpsVs['fastify-session'])} | ${f(v.roundTrips.roundTripsPerRequest, 2)}${Object.keys(v.roundTrips.topLevel).length ? ` (${Object.entries(v.roundTrips.topLevel).map(([k, n]) => `${k} ${f(n as number, 2)}`).join(', ')})` : ''} | ${f(v.commandsPerRequest, 2)} | ${v.setCookie ? 'yes' : 'no'} |`)
+    L.push(`| ${v.label}${star} | ${int(v.rps)} | ${f(v.p50Ms)} | ${f(v.p99Ms)} | ${f(v.singleP50Ms, 3)} | ${f(v.vsLimit.rps)} | ${f(v.vsLimit.p99)} | ${f(v.vsLimit.singleP50)} | ${f(v.rpsVs['express-session'])} | ${f(v.rpsVs['fastify-session'])} | ${f(v.roundTrips.roundTripsPerRequest, 2)}${Object.keys(v.roundTrips.topLevel).length ? ` (${Object.entries(v.roundTrips.topLevel).map(([k, n]) => `${k} ${f(n as number, 2)}`).join(', ')})` : ''} | ${f(v.commandsPerRequest, 2)} | ${f(v.serverCpuUs, 0)} + ${f(v.redisCpuUs, 0)} | ${v.setCookie ? 'yes' : 'no'} |`)
   }
   L.push('')
   L.push('★ the limit for the 50-connection figures (the faster of the two ioredis settings by req/s); ☆ the limit for single-connection p50 (the one with the lower p50), where it differs.')
+  L.push('CPU µs/req: user + system time of the server process and of redis-server (from /proc) during the loaded runs, divided by requests; unlike req/s it hardly moves when other work shares the machine, so it shows what each request costs.')
   L.push('Round trips: top-level commands per request seen by `MONITOR` over 200 sequential requests. Commands: `INFO commandstats` over the loaded runs, which also counts what a Lua script runs inside (an `EVALSHA` doing `HMGET` counts 2).')
   if (res.sessiond.forwardError) L.push('', `forward-auth: ${res.sessiond.forwardError}.`)
   const bad = vs.filter((v) => v.non2xx || v.socketErrors)

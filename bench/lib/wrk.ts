@@ -12,6 +12,8 @@ export interface Target {
   cookieName?: string
   /** file with one credential per line */
   listFile?: string
+  /** the server's pid, for CPU accounting */
+  pid?: number
 }
 
 export interface WrkResult {
