@@ -1,5 +1,5 @@
 // docs/benchmarks.md and docs/benchmarks.svg from one run's results.
-import { writeFileSync, mkdirSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { BROWSER_UA } from './seed.js'
 
@@ -14,7 +14,7 @@ export function svgChart (variants: any[], limitKey: string): string {
   const labelW = 300
   const barW = 300
   const gap = 40
-  const w = labelW + barW * 2 + gap + 120
+  const w = labelW + barW * 2 + gap + 150
   const h = top + rowH * variants.length + 30
   const maxRps = Math.max(...variants.map((v) => v.rps))
   const maxP99 = Math.max(...variants.map((v) => v.p99Ms))
@@ -117,12 +117,17 @@ export function markdown (res: any): string {
   } else L.push(`Not measured: ${lg.reason}`)
   L.push('')
 
+  // Hand-written observations (profiles, causes, suggestions) live in bench/findings.md and are
+  // carried into every report; they name the run they were written against.
+  const findings = new URL('../findings.md', import.meta.url)
+  if (existsSync(findings)) L.push(readFileSync(findings, 'utf8').trim(), '')
+
   L.push('## Method', '')
   L.push('- **floor**: bare Fastify route answering a constant user. **limit**: bare Fastify route reading `Authorization: Bearer`, one ioredis `GETEX key PX` of a ~200-byte JSON session, answering the user; run with and without `enableAutoPipelining`.')
   L.push('- **express-session** (express 5) and **@fastify/session** (+ @fastify/cookie), both on connect-redis with a node-redis client, `rolling: true`, `saveUninitialized: false` (express-session also `resave: false`); one session created through their login route, its cookie reused by every request.')
   L.push('- **sessiond**: `npm run build`, `npm run db:migrate`, `node dist/server.js` with `NODE_ENV=production LOG_LEVEL=warn COOKIE_SECURE=false REDIS_KEY_PREFIX=bench:`; one registered user; validate sends `{"token"}` in a POST body, forward-auth a bearer header. Both use the default `extend`.')
   L.push('- Redis commands per request: `CONFIG RESETSTAT` before each loaded run, `INFO commandstats` after, divided by the requests wrk counted.')
-  L.push('- `BENCH_QUICK=1 npm run bench` runs one short round with 10k sessions (a smoke run; its report goes to `bench/results/latest-quick.*`, not here). Other knobs: `BENCH_ROUNDS`, `BENCH_DURATION`, `BENCH_SINGLE_DURATION`, `BENCH_WARMUP`, `BENCH_CONNECTIONS`, `BENCH_FLAT_LARGE`, `BENCH_MEM_SESSIONS`, `BENCH_LOGIN_DURATION`, `BENCH_PROBE_CONNECTIONS`, `BENCH_DATABASE_URL`.')
+  L.push('- `BENCH_QUICK=1 npm run bench` runs one short round with 10k sessions (a smoke run; its report goes to `bench/results/latest-quick.*`, not here). Other knobs: `BENCH_ROUNDS`, `BENCH_DURATION`, `BENCH_SINGLE_DURATION`, `BENCH_WARMUP`, `BENCH_CONNECTIONS`, `BENCH_FLAT_LARGE`, `BENCH_MEM_SESSIONS`, `BENCH_LOGIN_DURATION`, `BENCH_PROBE_CONNECTIONS`, `BENCH_DATABASE_URL`; `BENCH_REPORT_ONLY=1` rewrites this page from `bench/results/latest.json` without measuring.')
   L.push('')
   return L.join('\n')
 }
