@@ -273,6 +273,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "error": "Bad Request",
+                     *       "message": "body must be object",
+                     *       "statusCode": 400
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
                         code: "VALIDATION_FAILED" | "INVALID_JSON";
@@ -285,6 +293,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "INVALID_CREDENTIALS",
+                     *       "error": "Unauthorized",
+                     *       "message": "invalid email or password",
+                     *       "statusCode": 401
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
                         code: "INVALID_CREDENTIALS";
@@ -297,6 +313,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "BODY_TOO_LARGE",
+                     *       "error": "Payload Too Large",
+                     *       "message": "request body is too large",
+                     *       "statusCode": 413
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
                         code: "BODY_TOO_LARGE";
@@ -309,6 +333,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *       "error": "Unsupported Media Type",
+                     *       "message": "request body must be application/json",
+                     *       "statusCode": 415
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
                         code: "UNSUPPORTED_MEDIA_TYPE";
@@ -323,6 +355,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "STORE_UNAVAILABLE",
+                     *       "error": "Service Unavailable",
+                     *       "message": "session store unavailable; retry shortly",
+                     *       "statusCode": 503
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
                         code: "STORE_UNAVAILABLE" | "DATABASE_UNAVAILABLE";
@@ -355,6 +395,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "SESSION_INVALID",
+                     *       "error": "Unauthorized",
+                     *       "message": "no valid session",
+                     *       "statusCode": 401
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
                         code: "SESSION_INVALID";
@@ -369,6 +417,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "STORE_UNAVAILABLE",
+                     *       "error": "Service Unavailable",
+                     *       "message": "session store unavailable; retry shortly",
+                     *       "statusCode": 503
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
                         code: "STORE_UNAVAILABLE";
@@ -399,6 +455,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "error": "Bad Request",
+                     *       "message": "body must be object",
+                     *       "statusCode": 400
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
                         code: "VALIDATION_FAILED" | "INVALID_JSON";
@@ -411,6 +475,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "BODY_TOO_LARGE",
+                     *       "error": "Payload Too Large",
+                     *       "message": "request body is too large",
+                     *       "statusCode": 413
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
                         code: "BODY_TOO_LARGE";
@@ -423,6 +495,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *       "error": "Unsupported Media Type",
+                     *       "message": "request body must be application/json",
+                     *       "statusCode": 415
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
                         code: "UNSUPPORTED_MEDIA_TYPE";
@@ -437,6 +517,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "STORE_UNAVAILABLE",
+                     *       "error": "Service Unavailable",
+                     *       "message": "session store unavailable; retry shortly",
+                     *       "statusCode": 503
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
                         code: "STORE_UNAVAILABLE";
@@ -481,6 +569,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "error": "Bad Request",
+                     *       "message": "body must be object",
+                     *       "statusCode": 400
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
                         code: "VALIDATION_FAILED" | "INVALID_JSON";
@@ -493,6 +589,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "SESSION_INVALID",
+                     *       "error": "Unauthorized",
+                     *       "message": "no valid session",
+                     *       "statusCode": 401
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
                         code: "SESSION_INVALID";
@@ -505,6 +609,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "BODY_TOO_LARGE",
+                     *       "error": "Payload Too Large",
+                     *       "message": "request body is too large",
+                     *       "statusCode": 413
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
                         code: "BODY_TOO_LARGE";
@@ -517,6 +629,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *       "error": "Unsupported Media Type",
+                     *       "message": "request body must be application/json",
+                     *       "statusCode": 415
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
                         code: "UNSUPPORTED_MEDIA_TYPE";
@@ -531,6 +651,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "STORE_UNAVAILABLE",
+                     *       "error": "Service Unavailable",
+                     *       "message": "session store unavailable; retry shortly",
+                     *       "statusCode": 503
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
                         code: "STORE_UNAVAILABLE";
@@ -571,6 +699,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "error": "Bad Request",
+                     *       "message": "body must be object",
+                     *       "statusCode": 400
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
                         code: "VALIDATION_FAILED" | "PASSWORD_TOO_COMMON" | "INVALID_JSON";
@@ -583,6 +719,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "REGISTRATION_CLOSED",
+                     *       "error": "Forbidden",
+                     *       "message": "registration is closed",
+                     *       "statusCode": 403
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
                         code: "REGISTRATION_CLOSED";
@@ -595,6 +739,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "EMAIL_TAKEN",
+                     *       "error": "Conflict",
+                     *       "message": "an account with this email already exists",
+                     *       "statusCode": 409
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
                         code: "EMAIL_TAKEN";
@@ -607,6 +759,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "BODY_TOO_LARGE",
+                     *       "error": "Payload Too Large",
+                     *       "message": "request body is too large",
+                     *       "statusCode": 413
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
                         code: "BODY_TOO_LARGE";
@@ -619,6 +779,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *       "error": "Unsupported Media Type",
+                     *       "message": "request body must be application/json",
+                     *       "statusCode": 415
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
                         code: "UNSUPPORTED_MEDIA_TYPE";
@@ -633,6 +801,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "STORE_UNAVAILABLE",
+                     *       "error": "Service Unavailable",
+                     *       "message": "session store unavailable; retry shortly",
+                     *       "statusCode": 503
+                     *     }
+                     */
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
                         code: "STORE_UNAVAILABLE" | "DATABASE_UNAVAILABLE";

@@ -1,4 +1,5 @@
 import { STATUS_CODES } from 'node:http'
+import * as errors from '../errors.js'
 import { ERROR_CODES } from '../errors.js'
 
 /**
@@ -45,9 +46,27 @@ function isErrorResponse (response: Json): boolean {
   return schema?.$ref === ERROR_REF
 }
 
-function errorContent (codes: string[]): Json {
+/** A sample message per code, from the errors themselves (those with a `%s` get a typical one). */
+const SAMPLE_MESSAGES: Record<string, string> = (() => {
+  const samples: Record<string, string> = {
+    VALIDATION_FAILED: 'body must be object',
+    NOT_FOUND: 'route GET /v1/nowhere not found',
+    NOT_READY: 'not ready: redis down'
+  }
+  for (const value of Object.values(errors)) {
+    if (typeof value !== 'function') continue
+    const err = new (value as new () => { code: string, message: string })()
+    samples[err.code] ??= err.message.replace('%d', '30')
+  }
+  return samples
+})()
+
+function errorContent (status: string, codes: string[]): Json {
+  const code = codes[0] as string
   return {
     'application/json': {
+      // Without it, Swagger UI shows the first code of the whole enum as every response's example.
+      example: { statusCode: Number(status), code, error: STATUS_CODES[Number(status)] ?? 'Error', message: SAMPLE_MESSAGES[code] ?? code },
       schema: {
         allOf: [
           { $ref: ERROR_REF },
@@ -78,7 +97,7 @@ function finishOperation (method: string, op: Operation): void {
     if (response.description === 'Default Response') response.description = STATUS_CODES[Number(status)] ?? 'Response'
     if (isErrorResponse(response)) {
       const codes = [...new Set(codesIn(String(response.description)))]
-      if (codes.length > 0) response.content = errorContent(codes)
+      if (codes.length > 0) response.content = errorContent(status, codes)
     }
     if (status === '503' || status === '429') {
       response.headers = { 'Retry-After': RETRY_AFTER, ...(response.headers as Json | undefined) }

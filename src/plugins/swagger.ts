@@ -33,7 +33,7 @@ async function swaggerPlugin (app: FastifyInstance, { version }: { version: stri
       buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`)
     }
   })
-  await app.register(swaggerUi, { routePrefix: '/docs' })
+  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { displayOperationId: true } })
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
 }
 
