@@ -6,7 +6,7 @@ import type { Clock } from './clock.js'
 import type { Config } from './config.js'
 import { loggerOptions } from './logger.js'
 import database from './plugins/database.js'
-import errors from './plugins/errors.js'
+import errors, { frameworkErrors } from './plugins/errors.js'
 import health from './plugins/health.js'
 import redis from './plugins/redis.js'
 import swagger from './plugins/swagger.js'
@@ -30,7 +30,10 @@ export async function buildApp (config: Config, options: BuildOptions = {}) {
     trustProxy: config.TRUST_PROXY.split(',').map((s) => s.trim()),
     // Wrong types are client errors, not something to coerce quietly.
     ajv: { customOptions: { coerceTypes: false } },
-    return503OnClosing: true
+    return503OnClosing: true,
+    // Malformed escapes and over-long path parameters are answered by Fastify's router before any
+    // hook or error handler: give them the usual shape and a stable code (plugins/errors.ts).
+    frameworkErrors
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   if (config.embeddedDatabase || config.embeddedSessions) {

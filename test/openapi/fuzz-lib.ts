@@ -187,7 +187,15 @@ function idHints (op: Operation): fc.Arbitrary<Placeholder> {
 }
 
 function sample (schema: Schema, seed: number): unknown {
-  return generateSync(schema as never, { seed, maxDepth: 4, optionalsProbability: 0.7 } as never)
+  try {
+    return generateSync(schema as never, { seed, maxDepth: 4, optionalsProbability: 0.7 } as never)
+  } catch {
+    // json-schema-faker gives up on some combinations (additionalProperties: false with
+    // minProperties): fill every property one by one instead.
+    const properties = schema.properties as Record<string, Schema> | undefined
+    if (properties === undefined) return {}
+    return Object.fromEntries(Object.entries(properties).map(([k, s], i) => [k, sample(s, seed + i + 1)]))
+  }
 }
 
 function validAuth (op: Operation): fc.Arbitrary<Auth> {
