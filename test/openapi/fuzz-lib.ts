@@ -176,7 +176,8 @@ function hint (op: Operation, name: string): Placeholder | undefined {
   const lower = name.toLowerCase()
   if (lower === 'token') return ph('token')
   if (lower === 'email') return op.id === 'login' ? ph('userEmail') : ph('newEmail')
-  if (lower === 'password' || lower === 'currentpassword') return op.id === 'register' ? undefined : ph('password')
+  // The pool user's password stays PASSWORD, so later logins and password changes still work.
+  if (lower === 'password' || lower === 'currentpassword' || lower === 'newpassword') return op.id === 'register' ? undefined : ph('password')
   if (lower === 'userid') return ph('userId')
   return undefined
 }
@@ -375,11 +376,19 @@ export class FuzzContext {
   private readonly validators = new Map<string, ValidateFunction>()
   private readonly ajv: Ajv2020
 
-  constructor (readonly app: App, readonly doc: OpenApiDocument, readonly users: FuzzUser[], readonly adminToken: string) {
+  constructor (readonly app: App, readonly doc: OpenApiDocument, readonly users: FuzzUser[], readonly adminToken: string, readonly passwordHash: string) {
     this.ajv = new Ajv2020({ strict: false, allErrors: true, validateFormats: true })
     const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (ajv: Ajv2020) => void
     addFormats(this.ajv)
     this.ajv.addSchema(doc as object, 'openapi.json')
+  }
+
+  /** A user of its own for each request that names a user by id: admin calls may delete or disable it. */
+  private async throwawayUserId (): Promise<string> {
+    const user = await this.app.users.create({ email: `fuzz-${randomBytes(6).toString('hex')}@example.test`, name: 'throwaway', passwordHash: this.passwordHash })
+    if (!user) throw new Error('could not create a throwaway user')
+    await this.session({ user: { id: user.id, email: user.email, name: user.name, roles: user.roles }, email: user.email, password: '' })
+    return user.id
   }
 
   private async session (user: FuzzUser) {
@@ -398,7 +407,7 @@ export class FuzzContext {
           case 'token': return (await ownSession()).token
           case 'ownSessionId': return (await ownSession()).session.id
           case 'otherSessionId': return (await this.session(other)).session.id
-          case 'userId': return self.user.id
+          case 'userId': return await this.throwawayUserId()
           case 'userEmail': return self.email
           case 'password': return self.password
           case 'newEmail': return `fuzz-${randomBytes(6).toString('hex')}@example.test`

@@ -27,7 +27,7 @@ t.test('every operation answers as documented, whatever it is sent', async (t) =
     const u = await register(app, { name, password: PASSWORD })
     users.push({ user: u.body.user as never, email: u.email, password: PASSWORD })
   }
-  const ctx = new FuzzContext(app, doc, users, ADMIN_TOKEN)
+  const ctx = new FuzzContext(app, doc, users, ADMIN_TOKEN, await app.passwords.hash(PASSWORD))
   const ops = operationsOf(doc)
   t.ok(ops.length > 0, `${ops.length} operations`)
 
