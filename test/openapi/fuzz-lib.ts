@@ -268,7 +268,11 @@ function setAt (root: unknown, path: string[], value: unknown, remove = false): 
 
 function structuredCloneSafe (v: unknown): unknown {
   if (v instanceof Placeholder || v instanceof Deep) return v
-  if (Array.isArray(v)) return v.map(structuredCloneSafe)
+  if (Array.isArray(v)) {
+    const out: unknown[] = []
+    for (let i = 0; i < v.length; i++) out.push(structuredCloneSafe(v[i]))
+    return out
+  }
   if (v !== null && typeof v === 'object') {
     const out: Json = {}
     for (const [k, x] of Object.entries(v)) Object.defineProperty(out, k, { value: structuredCloneSafe(x), enumerable: true, writable: true, configurable: true })
@@ -414,7 +418,12 @@ export class FuzzContext {
         }
       }
       if (v instanceof Deep) return v
-      if (Array.isArray(v)) return await Promise.all(v.map(fill))
+      if (Array.isArray(v)) {
+        // Index loops, not v.map: a hostile `constructor` key on an array breaks Array.prototype.map.
+        const out: unknown[] = []
+        for (let i = 0; i < v.length; i++) out.push(await fill(v[i]))
+        return out
+      }
       if (v !== null && typeof v === 'object') {
         const out: Json = {}
         for (const [k, x] of Object.entries(v)) Object.defineProperty(out, k, { value: await fill(x), enumerable: true, writable: true, configurable: true })
@@ -448,7 +457,8 @@ export class FuzzContext {
     let path = op.path
     for (const p of op.params.filter((x) => x.in === 'path')) {
       const raw = spec.rawParams[p.name]
-      const value = raw ?? encodeLoose(String(await fill(spec.params[p.name] ?? 'x')))
+      // A segment of dots must be escaped, or the URL is normalized into another route (`/users/..`).
+      const value = raw ?? encodeLoose(String(await fill(spec.params[p.name] ?? 'x'))).replace(/^\.+$/, (dots) => '%2E'.repeat(dots.length))
       path = path.replace(`{${p.name}}`, value)
     }
     const query: string[] = []
