@@ -458,7 +458,7 @@ export class FuzzContext {
     for (const p of op.params.filter((x) => x.in === 'path')) {
       const raw = spec.rawParams[p.name]
       // A segment of dots must be escaped, or the URL is normalized into another route (`/users/..`).
-      const value = raw ?? encodeLoose(String(await fill(spec.params[p.name] ?? 'x'))).replace(/^\.+$/, (dots) => '%2E'.repeat(dots.length))
+      const value = (raw ?? encodeLoose(String(await fill(spec.params[p.name] ?? 'x')))).replace(/^\.+$/, (dots) => '%2E'.repeat(dots.length))
       path = path.replace(`{${p.name}}`, value)
     }
     const query: string[] = []
