@@ -9,7 +9,7 @@ import { build, PASSWORD, uniqueEmail } from '../helper.js'
  * from the document, so if a route and the committed document drift apart this file stops compiling
  * (`npm run typecheck`) or these assertions fail.
  */
-t.test('a service logs in, validates tokens, and logs out through the generated client', async (t) => {
+t.test('a service logs in, validates tokens, lists and revokes sessions, and logs out through the generated client', async (t) => {
   const app = await build(t)
   const address = await app.listen({ port: 0, host: '127.0.0.1' })
   const client = createClient<paths>({ baseUrl: address })
@@ -44,7 +44,29 @@ t.test('a service logs in, validates tokens, and logs out through the generated 
   t.equal(me.response.status, 200)
   t.equal(me.data?.session.current, true)
 
-  const logout = await client.DELETE('/v1/sessions/current', { headers: { authorization: `Bearer ${token}` } })
+  // Sessions of this user: the one from registration and the one from login.
+  const auth = { authorization: `Bearer ${token}` }
+  const listed = await client.GET('/v1/sessions', { headers: auth })
+  t.equal(listed.response.status, 200)
+  const sessions = listed.data ?? []
+  t.same(sessions.map((s) => s.id).sort(), [registered.data.session.id, login.data.session.id].sort())
+  t.same(sessions.filter((s) => s.current).map((s) => s.id), [login.data.session.id], 'current marks this one')
+
+  const revoked = await client.DELETE('/v1/sessions/{id}', { params: { path: { id: registered.data.session.id } }, headers: auth })
+  t.equal(revoked.response.status, 204)
+  const gone = await client.POST('/v1/sessions/validate', { body: { token: registered.data.token } })
+  t.equal(gone.error?.code, 'SESSION_INVALID', 'the revoked session no longer validates')
+  const again = await client.DELETE('/v1/sessions/{id}', { params: { path: { id: registered.data.session.id } }, headers: auth })
+  t.equal(again.response.status, 404)
+  t.equal(again.error?.code, 'SESSION_NOT_FOUND')
+  const after2 = await client.GET('/v1/sessions', { headers: auth })
+  t.same(after2.data?.map((s) => s.id), [login.data.session.id])
+
+  const others = await client.DELETE('/v1/sessions', { params: { query: { scope: 'others' } }, headers: auth })
+  t.equal(others.response.status, 200)
+  t.equal(others.data?.revoked, 0, 'no other session left')
+
+  const logout = await client.DELETE('/v1/sessions/current', { headers: auth })
   t.equal(logout.response.status, 204)
 
   const after = await client.POST('/v1/sessions/validate', { body: { token } })
@@ -54,7 +76,4 @@ t.test('a service logs in, validates tokens, and logs out through the generated 
   const garbage = await client.POST('/v1/sessions/validate', { body: { token: 'not-a-token' } })
   t.equal(garbage.error?.code, 'SESSION_INVALID')
 
-  // The first session (from registration) is still alive: logging out one device leaves the other.
-  const first = await client.POST('/v1/sessions/validate', { body: { token: registered.data.token } })
-  t.equal(first.response.status, 200)
 })
