@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs'
 import { chromium } from 'playwright-core'
 import t from 'tap'
+import { DOCUMENT_ENV } from '../../scripts/openapi.js'
 import { build } from '../helper.js'
 
 /**
@@ -16,7 +17,7 @@ const ARGS = [
 ]
 
 t.test('Swagger UI at /docs renders every operation', { skip: process.env.SESSIOND_BROWSER_TEST === '1' ? false : 'browser check: run `npm run test:browser`' }, async (t) => {
-  const app = await build(t)
+  const app = await build(t, DOCUMENT_ENV)
   const address = await app.listen({ port: 0, host: '127.0.0.1' })
   const doc = (await app.inject({ url: '/openapi.json' })).json() as { paths: Record<string, Record<string, { operationId: string, summary: string }>> }
   const operations = Object.values(doc.paths).flatMap((item) => Object.values(item))

@@ -75,5 +75,4 @@ t.test('a service logs in, validates tokens, lists and revokes sessions, and log
 
   const garbage = await client.POST('/v1/sessions/validate', { body: { token: 'not-a-token' } })
   t.equal(garbage.error?.code, 'SESSION_INVALID')
-
 })

@@ -4,7 +4,7 @@ import { promisify } from 'node:util'
 import SwaggerParser from '@apidevtools/swagger-parser'
 import t from 'tap'
 import * as errors from '../../src/errors.js'
-import { generateDocument } from '../../scripts/openapi.js'
+import { DOCUMENT_ENV, generateDocument } from '../../scripts/openapi.js'
 import { build } from '../helper.js'
 
 const DOC_PATH = new URL('../../openapi/openapi.json', import.meta.url)
@@ -72,7 +72,7 @@ t.test('every error made in src/errors.ts has its code in ERROR_CODES (so the do
 })
 
 t.test('the service serves its document at /openapi.json and Swagger UI at /docs', async (t) => {
-  const app = await build(t)
+  const app = await build(t, DOCUMENT_ENV)
   const res = await app.inject({ url: '/openapi.json' })
   t.equal(res.statusCode, 200)
   t.same(Object.keys(res.json().paths).sort(), Object.keys(doc.paths).sort())
