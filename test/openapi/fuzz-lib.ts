@@ -457,8 +457,9 @@ export class FuzzContext {
     let path = op.path
     for (const p of op.params.filter((x) => x.in === 'path')) {
       const raw = spec.rawParams[p.name]
-      // A segment of dots must be escaped, or the URL is normalized into another route (`/users/..`).
-      const value = (raw ?? encodeLoose(String(await fill(spec.params[p.name] ?? 'x')))).replace(/^\.+$/, (dots) => '%2E'.repeat(dots.length))
+      // `.` and `..` (even as %2E) are dot segments: URL parsers (light-my-request's, fetch's) resolve
+      // them, so the request would go to another route. Three dots are an ordinary segment.
+      const value = (raw ?? encodeLoose(String(await fill(spec.params[p.name] ?? 'x')))).replace(/^(\.|%2e){1,2}$/i, '...')
       path = path.replace(`{${p.name}}`, value)
     }
     const query: string[] = []
