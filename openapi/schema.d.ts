@@ -110,6 +110,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/auth/forward": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Forward-auth for Traefik ForwardAuth, Caddy forward_auth and similar gateways
+         * @description Empty 200 with identity headers when the cookie or bearer names a live session (slides it). Unauthenticated: 401 JSON, or, when LOGIN_URL is set and the original request accepts text/html, a redirect to LOGIN_URL?rd=<original URL> (302 for GET/HEAD, 303 otherwise). The original request is read from X-Forwarded-Method/-Proto/-Host/-Uri or X-Original-Method/-URL, only from TRUST_PROXY addresses.
+         */
+        get: operations["forwardAuth"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/request": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Forward-auth for nginx auth_request (statuses only: 2xx, 401, 403)
+         * @description Empty 200 with identity headers when the cookie or bearer names a live session (slides it). Unauthenticated: empty 401, with Location: LOGIN_URL?rd=<original URL> when LOGIN_URL is set (for error_page 401). Missing role: empty 403. The original URL is read from X-Original-URL (or X-Forwarded-*), only from TRUST_PROXY addresses.
+         */
+        get: operations["forwardAuthRequest"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/sessions": {
         parameters: {
             query?: never;
@@ -1413,6 +1453,242 @@ export interface operations {
                         error: string;
                         message: string;
                         statusCode: number;
+                    };
+                };
+            };
+        };
+    };
+    forwardAuth: {
+        parameters: {
+            query?: {
+                /** @description Required role; repeat it to allow any of several (`?role=admin&role=ops`). 403 when the user has none of them. */
+                role?: string | string[];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Allowed; identity headers for the upstream (X-Auth-* or Remote-*, per FORWARD_AUTH_HEADERS). */
+            200: {
+                headers: {
+                    /** @description Email, encoded as X-Auth-User-Email. remote profile. */
+                    "Remote-Email"?: string;
+                    /** @description Roles, comma-joined. remote profile. */
+                    "Remote-Groups"?: string;
+                    /** @description Display name, encoded as X-Auth-User-Name. remote profile. */
+                    "Remote-Name"?: string;
+                    /** @description User id (uuid). FORWARD_AUTH_HEADERS=remote. */
+                    "Remote-User"?: string;
+                    /** @description Public session id (not a credential). x-auth profile. */
+                    "X-Auth-Session-Id"?: string;
+                    /** @description Email; characters outside printable ASCII, and %, are percent-encoded as UTF-8. x-auth profile. */
+                    "X-Auth-User-Email"?: string;
+                    /** @description User id (uuid). FORWARD_AUTH_HEADERS=x-auth (default). */
+                    "X-Auth-User-Id"?: string;
+                    /** @description Display name, percent-encoded like the email; empty when the user has none. x-auth profile. */
+                    "X-Auth-User-Name"?: string;
+                    /** @description Roles, comma-joined (a comma inside a role is %2C); empty when none. x-auth profile. */
+                    "X-Auth-User-Roles"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not signed in, browser GET/HEAD navigation, LOGIN_URL set: go log in. */
+            302: {
+                headers: {
+                    /** @description LOGIN_URL?rd=<original URL> (rd only when a trusted proxy named the original URL). */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not signed in, browser navigation with another method, LOGIN_URL set: go log in. */
+            303: {
+                headers: {
+                    /** @description LOGIN_URL?rd=<original URL> (rd only when a trusted proxy named the original URL). */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description VALIDATION_FAILED (bad role parameter) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "error": "Bad Request",
+                     *       "message": "body must be object",
+                     *       "statusCode": 400
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "VALIDATION_FAILED";
+                    };
+                };
+            };
+            /** @description SESSION_INVALID */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "SESSION_INVALID",
+                     *       "error": "Unauthorized",
+                     *       "message": "no valid session",
+                     *       "statusCode": 401
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "SESSION_INVALID";
+                    };
+                };
+            };
+            /** @description FORBIDDEN: the user has none of the required roles */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "error": "Forbidden",
+                     *       "message": "forbidden",
+                     *       "statusCode": 403
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "FORBIDDEN";
+                    };
+                };
+            };
+            /** @description STORE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "STORE_UNAVAILABLE",
+                     *       "error": "Service Unavailable",
+                     *       "message": "session store unavailable; retry shortly",
+                     *       "statusCode": 503
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "STORE_UNAVAILABLE";
+                    };
+                };
+            };
+        };
+    };
+    forwardAuthRequest: {
+        parameters: {
+            query?: {
+                /** @description Required role; repeat it to allow any of several (`?role=admin&role=ops`). 403 when the user has none of them. */
+                role?: string | string[];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Allowed; identity headers for the upstream (X-Auth-* or Remote-*, per FORWARD_AUTH_HEADERS). */
+            200: {
+                headers: {
+                    /** @description Email, encoded as X-Auth-User-Email. remote profile. */
+                    "Remote-Email"?: string;
+                    /** @description Roles, comma-joined. remote profile. */
+                    "Remote-Groups"?: string;
+                    /** @description Display name, encoded as X-Auth-User-Name. remote profile. */
+                    "Remote-Name"?: string;
+                    /** @description User id (uuid). FORWARD_AUTH_HEADERS=remote. */
+                    "Remote-User"?: string;
+                    /** @description Public session id (not a credential). x-auth profile. */
+                    "X-Auth-Session-Id"?: string;
+                    /** @description Email; characters outside printable ASCII, and %, are percent-encoded as UTF-8. x-auth profile. */
+                    "X-Auth-User-Email"?: string;
+                    /** @description User id (uuid). FORWARD_AUTH_HEADERS=x-auth (default). */
+                    "X-Auth-User-Id"?: string;
+                    /** @description Display name, percent-encoded like the email; empty when the user has none. x-auth profile. */
+                    "X-Auth-User-Name"?: string;
+                    /** @description Roles, comma-joined (a comma inside a role is %2C); empty when none. x-auth profile. */
+                    "X-Auth-User-Roles"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description VALIDATION_FAILED (bad role parameter) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "error": "Bad Request",
+                     *       "message": "body must be object",
+                     *       "statusCode": 400
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "VALIDATION_FAILED";
+                    };
+                };
+            };
+            /** @description Not signed in. No body (nginx discards it). */
+            401: {
+                headers: {
+                    /** @description LOGIN_URL?rd=<original URL> (rd only when a trusted proxy named the original URL). */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The user has none of the required roles. No body. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description STORE_UNAVAILABLE (nginx answers its client 500: it fails closed) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "STORE_UNAVAILABLE",
+                     *       "error": "Service Unavailable",
+                     *       "message": "session store unavailable; retry shortly",
+                     *       "statusCode": 503
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "STORE_UNAVAILABLE";
                     };
                 };
             };
