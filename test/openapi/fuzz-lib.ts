@@ -158,6 +158,16 @@ export const hostileValue: fc.Arbitrary<unknown> = fc.oneof(
 
 const hostileKey = fc.oneof(fc.constantFrom('__proto__', 'constructor', 'prototype', '', ' ', 'toString', 'hasOwnProperty', '$ref', '\u0000'), fc.string({ maxLength: 20 }))
 
+const CONTEXT_HEADERS = [
+  'accept', 'origin', 'sec-fetch-site', 'x-forwarded-method', 'x-forwarded-proto', 'x-forwarded-host',
+  'x-forwarded-uri', 'x-original-method', 'x-original-url', 'x-forwarded-for', 'user-agent'
+]
+const headerValue = fc.constantFrom(
+  'text/html,application/xhtml+xml', 'application/json', '*/*', 'GET', 'POST', 'HEAD', 'https', 'http',
+  'app.example.test', '/private?x=1', 'https://app.example.test/private', 'https://evil.example', 'null',
+  'same-origin', 'cross-site', 'none', '127.0.0.1', '::1'
+)
+
 const CONTENT_TYPES = [
   'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/xml',
   'application/json; charset=utf-16', 'application/json; charset=latin1', 'APPLICATION/JSON', 'application/vnd.api+json',
@@ -331,10 +341,10 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   }),
   // a session that no longer exists
   fc.constant<Mutation>((spec) => ({ ...spec, auth: { kind: 'bearer', token: 'revoked' } })),
-  // hostile header parameters
-  fc.tuple(fc.nat(), hostileString).map(([i, v]): Mutation => (spec, op) => {
-    const headers = op.params.filter((p) => p.in === 'header')
-    const name = headers[i % Math.max(1, headers.length)]?.name ?? 'x-forwarded-uri'
+  // hostile header parameters, or the headers proxies and browsers send (forward-auth, CSRF read them)
+  fc.tuple(fc.nat(), fc.oneof(hostileString, headerValue)).map(([i, v]): Mutation => (spec, op) => {
+    const names = [...op.params.filter((p) => p.in === 'header').map((p) => p.name), ...CONTEXT_HEADERS]
+    const name = names[i % names.length] as string
     return { ...spec, headers: { ...spec.headers, [name.toLowerCase()]: sanitizeHeader(v) } }
   })
 )
@@ -354,7 +364,7 @@ export function randomRequest (op: Operation): fc.Arbitrary<RequestSpec> {
     ),
     params: fc.record(Object.fromEntries(op.params.filter((p) => p.in === 'path').map((p) => [p.name, fc.string({ unit: 'binary', maxLength: 30 })]))),
     query: fc.array(fc.tuple(fc.string({ maxLength: 10 }), fc.jsonValue({ maxDepth: 1 })), { maxLength: 4 }),
-    headers: fc.dictionary(fc.constantFrom('x-forwarded-uri', 'x-forwarded-host', 'x-forwarded-method', 'x-original-url', 'accept', 'origin', 'x-forwarded-for'), fc.string({ maxLength: 30 }).map(sanitizeHeader)),
+    headers: fc.dictionary(fc.constantFrom(...CONTEXT_HEADERS), fc.oneof(fc.string({ maxLength: 30 }), headerValue).map(sanitizeHeader)),
     body: fc.oneof(
       fc.constant<Body>({ kind: 'none' }),
       fc.jsonValue().map((value): Body => ({ kind: 'json', value })),

@@ -9,10 +9,10 @@ import { FuzzContext, nearValidRequest, operationsOf, randomRequest, validReques
  * Property-based fuzzing of every operation in the OpenAPI document (see fuzz-lib.ts). For each
  * operation, valid, near-valid and random requests; for each response: no 5xx but 503, a status the
  * document lists for that operation, and a body that matches the documented schema.
- * Bounded and seeded for CI: FUZZ_RUNS (per operation and kind, default 40) and FUZZ_SEED
+ * Bounded and seeded for CI: FUZZ_RUNS (per operation and kind, default 50) and FUZZ_SEED
  * reproduce or extend a run; `npm run fuzz:long` runs many more.
  */
-const RUNS = Number(process.env.FUZZ_RUNS ?? 40)
+const RUNS = Number(process.env.FUZZ_RUNS ?? 50)
 const SEED = Number(process.env.FUZZ_SEED ?? 20261124)
 /** fast-check's printer trips over objects with a hostile `constructor` key: fall back to JSON. */
 function show (value: unknown): string {
