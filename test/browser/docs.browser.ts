@@ -8,7 +8,8 @@ import { build } from '../helper.js'
  * Swagger UI at /docs, as a person sees it: Debian's Chromium (browser downloads are impossible
  * here) driven by playwright-core loads the page from a listening sessiond and must render the
  * operations. Slow to set up, so it runs in its own step: `npm run test:browser` (CI installs
- * chromium when missing); `npm test` skips it. The screenshot lands in test-artifacts/docs.png.
+ * chromium when missing). Named *.browser.ts so `npm test` (test/**\/*.test.ts) leaves it out.
+ * The screenshot lands in test-artifacts/docs.png.
  */
 const EXECUTABLE = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const ARGS = [
@@ -16,7 +17,7 @@ const ARGS = [
   '--disable-background-networking', '--disable-component-update', '--disable-sync'
 ]
 
-t.test('Swagger UI at /docs renders every operation', { skip: process.env.SESSIOND_BROWSER_TEST === '1' ? false : 'browser check: run `npm run test:browser`' }, async (t) => {
+t.test('Swagger UI at /docs renders every operation', async (t) => {
   const app = await build(t, DOCUMENT_ENV)
   const address = await app.listen({ port: 0, host: '127.0.0.1' })
   const doc = (await app.inject({ url: '/openapi.json' })).json() as { paths: Record<string, Record<string, { operationId: string, summary: string }>> }
