@@ -31,18 +31,23 @@ export function loggerOptions (config: Pick<Config, 'LOG_LEVEL'>, stream?: { wri
  * One JSON line per request instead of Fastify's two (incoming + completed), written when the
  * response is done: request id (`reqId`, added by Fastify), method, route pattern, path, status,
  * duration in ms. The query string is left out of `url`: it can carry tokens and redirect
- * targets. No headers and no body, so nothing secret can reach this line. Routes declared with
+ * targets; a token secret in the path is masked. No headers and no body, so nothing secret can reach this line. Routes declared with
  * `logLevel: 'warn'` (health probes, metrics scrapes) stay quiet.
  */
+// The secret half of a session token (`<id>.<secret>`, sessions/token.ts).
+const TOKEN_SECRET = /\.[A-Za-z0-9_-]{43}/g
+
 export class RequestLogController extends LogController {
   override incomingRequest () {}
 
   override requestCompleted (error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply) {
     const q = request.url.indexOf('?')
+    const path = q === -1 ? request.url : request.url.slice(0, q)
     const line = {
       method: request.method,
       route: request.routeOptions.url ?? null,
-      url: q === -1 ? request.url : request.url.slice(0, q),
+      // No route has a dot in its path: one there may be a token pasted into a URL by mistake.
+      url: path.includes('.') ? path.replace(TOKEN_SECRET, '.[redacted]') : path,
       statusCode: reply.statusCode,
       responseTime: reply.elapsedTime
     }
