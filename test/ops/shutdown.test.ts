@@ -5,6 +5,7 @@ import { connect, type Socket } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import t, { type Test } from 'tap'
 import { DATABASE_URL, PASSWORD, REDIS_URL, RUN_PREFIX, uniqueEmail } from '../helper.js'
+import { closedPort } from './helper.js'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
 
@@ -16,7 +17,7 @@ t.before(() => {
 })
 
 /** Starts `node dist/server.js` in production mode on a free port; resolves once it listens. */
-async function startServer (t: Test) {
+async function startServer (t: Test, overrides: Record<string, string> = {}) {
   const child = spawn(process.execPath, ['dist/server.js'], {
     cwd: root,
     env: {
@@ -27,7 +28,8 @@ async function startServer (t: Test) {
       LOG_LEVEL: 'info',
       DATABASE_URL,
       REDIS_URL,
-      REDIS_KEY_PREFIX: RUN_PREFIX
+      REDIS_KEY_PREFIX: RUN_PREFIX,
+      ...overrides
     },
     stdio: ['ignore', 'pipe', 'pipe']
   })
@@ -138,6 +140,18 @@ t.test('SIGINT with nothing in flight: exit 0 promptly', async (t) => {
   const server = await startServer(t)
   t.equal((await fetch(`http://127.0.0.1:${server.port}/health/ready`)).status, 200)
   server.child.kill('SIGINT')
+  const [code] = await server.exited
+  t.equal(code, 0)
+})
+
+t.test('SIGTERM while Redis and Postgres are unreachable: still exit 0 (closing does not wait on them)', async (t) => {
+  const server = await startServer(t, {
+    REDIS_URL: `redis://127.0.0.1:${await closedPort()}`,
+    DATABASE_URL: `postgres://postgres@127.0.0.1:${await closedPort()}/test`,
+    MIGRATE_ON_START: 'false'
+  })
+  t.equal((await fetch(`http://127.0.0.1:${server.port}/health/ready`)).status, 503)
+  server.child.kill('SIGTERM')
   const [code] = await server.exited
   t.equal(code, 0)
 })
