@@ -15,6 +15,7 @@ interface Service {
   build?: unknown
   command?: string[]
   environment?: Record<string, string>
+  env_file?: unknown
   depends_on?: Record<string, { condition: string }>
   healthcheck?: { test: string[] }
   volumes?: string[]
@@ -52,6 +53,7 @@ t.test('compose: sessiond gets every variable production needs, and only variabl
   t.match(env.DATABASE_URL, /^postgres:\/\/sessiond:.*@postgres:5432\/sessiond$/)
   t.equal(env.REDIS_URL, 'redis://redis:6379')
   t.ok('COOKIE_SECURE' in env && 'TRUST_PROXY' in env && 'MIGRATE_ON_START' in env)
+  t.same(compose.services.sessiond?.env_file, [{ path: '.env', required: false }], 'other variables come from an optional .env')
   const known = Object.keys(ConfigSchema.properties)
   for (const name of Object.keys(env)) t.ok(known.includes(name), `${name} is a sessiond variable`)
 })
