@@ -16,9 +16,21 @@ const LOGIN_ROUTE = '/v1/sessions'
 // Unknown URLs are one label value, so scanners cannot blow up the series count.
 const UNMATCHED = 'unmatched'
 
+// Process metrics (CPU, memory, event-loop lag, GC) belong to the process, not to an app
+// instance: collected once, however many apps a process builds (tests build hundreds), since
+// each collection installs observers that are never removed.
+let processRegistry: Registry | undefined
+function processMetrics (): Registry {
+  if (processRegistry === undefined) {
+    processRegistry = new Registry()
+    collectDefaultMetrics({ register: processRegistry })
+  }
+  return processRegistry
+}
+
 async function metricsPlugin (app: FastifyInstance) {
   const registry = new Registry()
-  collectDefaultMetrics({ register: registry })
+  const shared = processMetrics()
 
   const duration = new Histogram({
     name: 'sessiond_http_request_duration_seconds',
@@ -86,7 +98,7 @@ async function metricsPlugin (app: FastifyInstance) {
     },
     logLevel: 'warn'
   }, async (_request, reply) => {
-    const body = await registry.metrics()
+    const body = await shared.metrics() + await registry.metrics()
     return reply.type(registry.contentType).send(body)
   })
 
