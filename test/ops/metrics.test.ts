@@ -53,10 +53,15 @@ t.test('/metrics speaks Prometheus text and counts validate and login outcomes',
   t.equal(await sample(app, 'sessiond_http_request_duration_seconds_count{method="POST",route="/v1/sessions/validate",status_code="401"}'), 2)
   t.equal(await sample(app, 'sessiond_http_request_duration_seconds_count{method="POST",route="/v1/sessions",status_code="201"}'), 1)
   t.equal(await sample(app, 'sessiond_http_request_duration_seconds_bucket{le="+Inf",method="POST",route="/v1/users",status_code="201"}'), 1)
+  const other = await register(app)
+  const revoke = await app.inject({ method: 'DELETE', url: `/v1/sessions/${other.body.session.id}`, headers: bearer(other.token) })
+  t.equal(revoke.statusCode, 204)
+  t.equal(await sample(app, 'sessiond_http_request_duration_seconds_count{method="DELETE",route="/v1/sessions/:id",status_code="204"}'), 1)
   await app.inject({ url: '/no/such/thing-12345?token=abc' })
   await app.inject({ url: '/another/unknown' })
   const body = (await app.inject({ url: '/metrics' })).body
   t.notMatch(body, /thing-12345|another|token=abc/, 'unknown URLs do not become label values')
+  t.notOk(body.includes(other.body.session.id), 'path parameters do not become label values')
   t.match(body, /sessiond_http_request_duration_seconds_count\{method="GET",route="unmatched",status_code="404"\} 2/)
 })
 
