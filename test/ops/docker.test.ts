@@ -1,10 +1,13 @@
+import { execFile } from 'node:child_process'
 import { readFileSync } from 'node:fs'
+import { promisify } from 'node:util'
 import { Ajv } from 'ajv'
 import addFormatsModule from 'ajv-formats'
 import { validate as lintDockerfile } from 'dockerfile-utils'
 import t from 'tap'
 import { parse } from 'yaml'
 import { ConfigSchema } from '../../src/config.js'
+import { build } from '../helper.js'
 
 // There is no Docker engine in CI: these checks are what can be verified without one.
 const read = (path: string) => readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8')
@@ -74,4 +77,25 @@ t.test('Dockerfile: no lint diagnostics, multi-stage, pinned base, non-root, hea
   t.match(dockerfile, /^CMD \["node", "dist\/server\.js"\]$/m)
   const ignore = read('.dockerignore').split('\n')
   for (const entry of ['.git', 'node_modules', 'dist', '.env', 'test']) t.ok(ignore.includes(entry), `.dockerignore has ${entry}`)
+})
+
+t.test('the healthcheck commands of the Dockerfile and the compose file work (exit 0 when up, 1 when not)', async (t) => {
+  const dockerfile = read('Dockerfile')
+  const line = /^HEALTHCHECK .*\\\n\s+CMD (\[.*\])$/m.exec(dockerfile)?.[1]
+  const image = JSON.parse(line ?? '[]') as string[]
+  const service = compose.services.sessiond?.healthcheck?.test ?? []
+  t.equal(service[0], 'CMD')
+  const probes = { 'Dockerfile HEALTHCHECK (/health/live)': image, 'compose healthcheck (/health/ready)': service.slice(1) }
+
+  const app = await build(t)
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  const port = String((app.server.address() as { port: number }).port)
+  const run = async ([cmd, ...args]: string[]) => await promisify(execFile)(cmd as string, args, { env: { PATH: process.env.PATH, PORT: port } })
+    .then(() => 0, (err: { code?: number }) => err.code ?? -1)
+  for (const [name, argv] of Object.entries(probes)) {
+    t.equal(argv[0], 'node', `${name} runs node (no curl in slim images)`)
+    t.equal(await run(argv), 0, `${name}: exit 0 while the server is up`)
+  }
+  await app.close()
+  for (const [name, argv] of Object.entries(probes)) t.equal(await run(argv), 1, `${name}: exit 1 once it is gone`)
 })
