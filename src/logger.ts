@@ -27,16 +27,16 @@ export function loggerOptions (config: Pick<Config, 'LOG_LEVEL'>, stream?: { wri
   }
 }
 
+// The secret half of a session token (`<id>.<secret>`, sessions/token.ts).
+const TOKEN_SECRET = /\.[A-Za-z0-9_-]{43}/g
+
 /**
  * One JSON line per request instead of Fastify's two (incoming + completed), written when the
  * response is done: request id (`reqId`, added by Fastify), method, route pattern, path, status,
  * duration in ms. The query string is left out of `url`: it can carry tokens and redirect
- * targets; a token secret in the path is masked. No headers and no body, so nothing secret can reach this line. Routes declared with
- * `logLevel: 'warn'` (health probes, metrics scrapes) stay quiet.
+ * targets; a token secret in the path is masked. No headers and no body, so nothing secret can
+ * reach this line. Routes declared with `logLevel: 'warn'` (health probes, metrics scrapes) stay quiet.
  */
-// The secret half of a session token (`<id>.<secret>`, sessions/token.ts).
-const TOKEN_SECRET = /\.[A-Za-z0-9_-]{43}/g
-
 export class RequestLogController extends LogController {
   override incomingRequest () {}
 
@@ -46,7 +46,7 @@ export class RequestLogController extends LogController {
     const line = {
       method: request.method,
       route: request.routeOptions.url ?? null,
-      // No route has a dot in its path: one there may be a token pasted into a URL by mistake.
+      // API paths have no dot (only /openapi.json and /docs files do): one may be a pasted token.
       url: path.includes('.') ? path.replace(TOKEN_SECRET, '.[redacted]') : path,
       statusCode: reply.statusCode,
       responseTime: reply.elapsedTime
