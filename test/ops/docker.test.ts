@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { promisify } from 'node:util'
 import { Ajv } from 'ajv'
 import addFormatsModule from 'ajv-formats'
@@ -32,6 +32,14 @@ t.test('docker-compose.yml is valid against the Compose Specification schema', a
   const valid = ajv.validate(schema, compose)
   t.ok(valid, 'schema-valid')
   t.same(ajv.errors ?? [], [])
+
+  // The compose files shipped as examples are held to the same schema.
+  const examples = new URL('../../examples/', import.meta.url)
+  const files = existsSync(examples) ? readdirSync(examples, { recursive: true, encoding: 'utf8' }).filter((f) => /(^|\/)(docker-)?compose[^/]*\.ya?ml$/.test(f)) : []
+  for (const file of files) {
+    t.ok(ajv.validate(schema, parse(read(`examples/${file}`))), `examples/${file} is schema-valid`)
+    t.same(ajv.errors ?? [], [])
+  }
 
   // And the schema really rejects mistakes (so the check above means something).
   t.notOk(ajv.validate(schema, { services: { x: { depends_on: { y: { condition: 'healthy' } } } } }), 'a bad condition is rejected')

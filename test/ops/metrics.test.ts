@@ -38,11 +38,15 @@ t.test('/metrics speaks Prometheus text and counts validate and login outcomes',
   t.equal((await app.inject({ url: '/v1/sessions/current', headers: bearer(u.token) })).statusCode, 200)
   t.equal((await app.inject({ url: '/v1/sessions/current' })).statusCode, 401, 'no credential counts as invalid')
   t.equal((await app.inject({ method: 'DELETE', url: '/v1/sessions/current', headers: { cookie: 'x=y' } })).statusCode, 204, 'logout is not a validation')
+  // Forward-auth resolves sessions too: a 403 for a missing role is still a valid session.
+  t.equal((await app.inject({ url: '/v1/auth/forward', headers: bearer(u.token) })).statusCode, 200)
+  t.equal((await app.inject({ url: '/v1/auth/forward?role=admin', headers: bearer(u.token) })).statusCode, 403)
+  t.equal((await app.inject({ url: '/v1/auth/request' })).statusCode, 401)
   clock.advance(61_000)
   t.equal((await validate(u.token)).statusCode, 401)
 
-  t.equal(await sample(app, 'sessiond_validate_total{outcome="valid"}'), 2)
-  t.equal(await sample(app, 'sessiond_validate_total{outcome="invalid"}'), 2)
+  t.equal(await sample(app, 'sessiond_validate_total{outcome="valid"}'), 4)
+  t.equal(await sample(app, 'sessiond_validate_total{outcome="invalid"}'), 3)
   t.equal(await sample(app, 'sessiond_validate_total{outcome="expired"}'), 1)
   t.equal(await sample(app, 'sessiond_validate_total{outcome="store_error"}'), 0)
   t.equal(await sample(app, 'sessiond_logins_total{outcome="ok"}'), 1)
@@ -50,6 +54,7 @@ t.test('/metrics speaks Prometheus text and counts validate and login outcomes',
 
   // Latency histograms are per route pattern and method, never per raw URL.
   t.equal(await sample(app, 'sessiond_http_request_duration_seconds_count{method="POST",route="/v1/sessions/validate",status_code="200"}'), 1)
+  t.equal(await sample(app, 'sessiond_http_request_duration_seconds_count{method="GET",route="/v1/auth/forward",status_code="403"}'), 1, 'query strings are not part of the route')
   t.equal(await sample(app, 'sessiond_http_request_duration_seconds_count{method="POST",route="/v1/sessions/validate",status_code="401"}'), 2)
   t.equal(await sample(app, 'sessiond_http_request_duration_seconds_count{method="POST",route="/v1/sessions",status_code="201"}'), 1)
   t.equal(await sample(app, 'sessiond_http_request_duration_seconds_bucket{le="+Inf",method="POST",route="/v1/users",status_code="201"}'), 1)
