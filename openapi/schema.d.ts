@@ -1815,6 +1815,8 @@ export interface operations {
             /** @description Created */
             201: {
                 headers: {
+                    /** @description The session cookie (COOKIE_NAME, default `__Host-session`): HttpOnly, Secure, SameSite=Lax, Path=/, expiring with the absolute lifetime. */
+                    "Set-Cookie"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2572,6 +2574,8 @@ export interface operations {
             /** @description Created */
             201: {
                 headers: {
+                    /** @description The session cookie (COOKIE_NAME, default `__Host-session`): HttpOnly, Secure, SameSite=Lax, Path=/, expiring with the absolute lifetime. */
+                    "Set-Cookie"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2870,6 +2874,8 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description The session cookie (COOKIE_NAME, default `__Host-session`): HttpOnly, Secure, SameSite=Lax, Path=/, expiring with the absolute lifetime. */
+                    "Set-Cookie"?: string;
                     [name: string]: unknown;
                 };
                 content: {

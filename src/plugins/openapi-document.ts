@@ -9,7 +9,7 @@ import { ERROR_CODES } from '../errors.js'
  *   large, schema validation) are added to every operation they can reach;
  * - each error response lists the codes it can carry as an `enum` on `code`: the codes named in the
  *   route's `errorResponse('CODE_A, CODE_B: ...')` description plus the ones added here;
- * - 503 (and 429) responses document `Retry-After`;
+ * - 503 (and 429) responses document `Retry-After`, responses carrying a token `Set-Cookie`;
  * - responses without a description get the HTTP reason phrase instead of "Default Response".
  * Only the document changes: serialization still uses the route schemas as declared.
  */
@@ -82,6 +82,17 @@ const RETRY_AFTER = {
   schema: { type: 'integer', minimum: 0 }
 }
 
+const SET_COOKIE = {
+  description: 'The session cookie (COOKIE_NAME, default `__Host-session`): HttpOnly, Secure, SameSite=Lax, Path=/, expiring with the absolute lifetime.',
+  schema: { type: 'string' }
+}
+
+/** Whether a response's JSON body is the given component. */
+function bodyIs (response: Json, component: string): boolean {
+  const schema = (response.content as Record<string, { schema?: Json }> | undefined)?.['application/json']?.schema
+  return schema?.$ref === `#/components/schemas/${component}`
+}
+
 function finishOperation (method: string, op: Operation): void {
   const responses = op.responses ?? (op.responses = {})
   for (const [status, { codes, description }] of Object.entries(frameworkErrors(method, op))) {
@@ -99,6 +110,8 @@ function finishOperation (method: string, op: Operation): void {
       const codes = [...new Set(codesIn(String(response.description)))]
       if (codes.length > 0) response.content = errorContent(status, codes)
     }
+    // Every response that hands out a token (register, login, password change) also sets the cookie.
+    if (bodyIs(response, 'SessionWithToken')) response.headers = { 'Set-Cookie': SET_COOKIE, ...(response.headers as Json | undefined) }
     if (status === '503' || status === '429') {
       response.headers = { 'Retry-After': RETRY_AFTER, ...(response.headers as Json | undefined) }
     }

@@ -33,6 +33,7 @@ t.test('a service logs in, validates tokens, lists and revokes sessions, and log
   if (login.data === undefined) throw new Error('login failed')
   const { token } = login.data
   t.match(token, /^[^.]+\.[^.]+$/, 'token is <id>.<secret>')
+  t.match(login.response.headers.get('set-cookie'), /^__Host-session=[^;]+;.*HttpOnly/i, 'the documented Set-Cookie')
 
   const validated = await client.POST('/v1/sessions/validate', { body: { token, extend: false } })
   t.equal(validated.response.status, 200)
