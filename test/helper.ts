@@ -6,6 +6,8 @@ import { loadConfig, type Config } from '../src/config.js'
 
 export const DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
+/** Set (host:port,...) to run the suite against a Redis Cluster instead (scripts/redis-cluster.sh). */
+export const REDIS_CLUSTER_NODES = process.env.TEST_REDIS_CLUSTER_NODES || undefined
 
 /** Isolates a test run's keys in the shared Redis (we never flush shared databases). */
 export const RUN_PREFIX = `test:${randomBytes(4).toString('hex')}:`
@@ -25,7 +27,7 @@ export function testConfig (overrides: Record<string, string | undefined> = {}):
     NODE_ENV: 'test',
     LOG_LEVEL: 'silent',
     DATABASE_URL,
-    REDIS_URL,
+    ...(REDIS_CLUSTER_NODES !== undefined ? { REDIS_CLUSTER_NODES } : { REDIS_URL }),
     REDIS_KEY_PREFIX: RUN_PREFIX,
     COOKIE_SECURE: 'true',
     ...overrides

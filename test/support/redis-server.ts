@@ -23,9 +23,9 @@ export async function redisAnswers (port: number): Promise<boolean> {
  * A private redis-server on a free loopback port, in its own temp dir, for tests that break
  * Redis on purpose (the shared one on 6379 is never touched). Stopped by pid at teardown.
  */
-export async function startRedisServer (t: { teardown(fn: () => unknown): void }, extraArgs: string[] = []) {
+export async function startRedisServer (t: { teardown(fn: () => unknown): void }, extraArgs: string[] = [], fixedPort?: number) {
   const dir = mkdtempSync(join(tmpdir(), 'sessiond-redis-'))
-  const port = await freePort()
+  const port = fixedPort ?? await freePort()
   let child: ChildProcess
   const spawnIt = async () => {
     child = startProcess('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '',
@@ -66,3 +66,6 @@ export async function startRedisServer (t: { teardown(fn: () => unknown): void }
 }
 
 export type RedisServer = Awaited<ReturnType<typeof startRedisServer>>
+
+/** Config overrides pointing sessiond at one Redis URL (whatever topology the run uses otherwise). */
+export const redisAt = (url: string) => ({ REDIS_URL: url, REDIS_CLUSTER_NODES: undefined, REDIS_SENTINELS: undefined })
