@@ -9,6 +9,7 @@ import database from './plugins/database.js'
 import errors from './plugins/errors.js'
 import health from './plugins/health.js'
 import redis from './plugins/redis.js'
+import security from './security/plugin.js'
 import swagger from './plugins/swagger.js'
 import sessions from './sessions/plugin.js'
 import sessionsRoutes from './sessions/routes.js'
@@ -44,6 +45,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}) {
   if (!config.embeddedSessions) await app.register(redis, { config })
   await app.register(users, { config })
   await app.register(sessions, { config, clock: options.clock })
+  await app.register(security, { config, clock: options.clock })
 
   await app.register(health)
   await app.register(usersRoutes, { prefix: '/v1', config })

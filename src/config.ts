@@ -41,7 +41,16 @@ export const ConfigSchema = Type.Object({
   ARGON2_MEMORY_KIB: Type.Integer({ minimum: 1024, default: 19456, description: 'argon2id memory cost in KiB (default 19456).' }),
   ARGON2_TIME_COST: Type.Integer({ minimum: 1, default: 2, description: 'argon2id iterations (default 2).' }),
   ARGON2_PARALLELISM: Type.Integer({ minimum: 1, maximum: 16, default: 1, description: 'argon2id lanes (default 1).' }),
-  HASH_CONCURRENCY: Type.Integer({ minimum: 0, maximum: 64, default: 0, description: 'Password hashes running at once (default 0 = number of CPU cores).' })
+  HASH_CONCURRENCY: Type.Integer({ minimum: 0, maximum: 64, default: 0, description: 'Password hashes running at once (default 0 = number of CPU cores).' }),
+
+  LOGIN_THROTTLE: Type.Boolean({ default: true, description: 'Brute-force protection for logins and registration (default true).' }),
+  LOGIN_ACCOUNT_FREE_FAILURES: Type.Integer({ minimum: 1, default: 5, description: 'Failed logins per account before backoff starts (default 5).' }),
+  LOGIN_IP_FREE_FAILURES: Type.Integer({ minimum: 1, default: 20, description: 'Failed logins per client IP before backoff starts (default 20).' }),
+  LOGIN_BACKOFF_BASE_SECONDS: Type.Integer({ minimum: 1, default: 1, description: 'First backoff delay; it doubles with each further failure (default 1).' }),
+  LOGIN_BACKOFF_MAX_SECONDS: Type.Integer({ minimum: 1, default: 900, description: 'Longest backoff delay (default 900 = 15 minutes).' }),
+  LOGIN_FAILURE_WINDOW_SECONDS: Type.Integer({ minimum: 1, default: 3600, description: 'Failures older than this are forgotten (default 3600).' }),
+  REGISTRATION_PER_IP: Type.Integer({ minimum: 0, default: 10, description: 'Registrations per client IP per window (default 10; 0 = unlimited).' }),
+  REGISTRATION_WINDOW_SECONDS: Type.Integer({ minimum: 1, default: 3600, description: 'Window of REGISTRATION_PER_IP (default 3600).' })
 })
 
 export type Config = Static<typeof ConfigSchema> & {

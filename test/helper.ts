@@ -30,6 +30,10 @@ export function testConfig (overrides: Record<string, string | undefined> = {}):
     ...(REDIS_CLUSTER_NODES !== undefined ? { REDIS_CLUSTER_NODES } : { REDIS_URL }),
     REDIS_KEY_PREFIX: RUN_PREFIX,
     COOKIE_SECURE: 'true',
+    // Every inject comes from 127.0.0.1: per-IP limits high enough for whole test files
+    // (test/security/brute-force.test.ts sets its own).
+    LOGIN_IP_FREE_FAILURES: '10000',
+    REGISTRATION_PER_IP: '10000',
     ...overrides
   })
 }
