@@ -115,7 +115,12 @@ async function redisPlugin (app: FastifyInstance, { config }: { config: Config }
   app.decorate<Redis | Cluster>('redis', client)
   app.addHook('onClose', async () => {
     for (const stop of unwatch) stop()
-    await client.quit().catch(() => client.disconnect())
+    // QUIT lets in-flight replies arrive; against a dead Redis it could wait, so shutdown is bounded.
+    let timer: NodeJS.Timeout | undefined
+    const bound = new Promise<void>((resolve) => { timer = setTimeout(resolve, config.REDIS_COMMAND_TIMEOUT_MS * 2) })
+    await Promise.race([client.quit().catch(() => {}), bound])
+    clearTimeout(timer)
+    client.disconnect()
   })
 }
 
