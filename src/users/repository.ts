@@ -21,12 +21,24 @@ export interface UsersRepository {
 
 export const normalizeEmail = (email: string) => email.trim()
 
-/** Any failure to reach Postgres is a 503 for the client, not a 500. */
+// SQLSTATE classes that mean "Postgres is unreachable or overloaded", not "bad query".
+const UNAVAILABLE_CLASSES = ['08', '53', '57', '58']
+
+function isUnavailable (err: unknown): boolean {
+  for (let e = err as { code?: unknown, cause?: unknown, message?: unknown } | undefined; e; e = e.cause as typeof e) {
+    const code = typeof e.code === 'string' ? e.code : ''
+    if (/^[0-9A-Z]{5}$/.test(code)) return UNAVAILABLE_CLASSES.includes(code.slice(0, 2))
+    if (code.startsWith('E') || /timeout|terminated|Connection/i.test(String(e.message))) return true
+  }
+  return false
+}
+
+/** A failure to reach Postgres is a 503 for the client; anything else is a bug and stays a 500. */
 async function guard<T> (fn: () => Promise<T>): Promise<T> {
   try {
     return await fn()
   } catch (err) {
-    throw new DatabaseUnavailable({ cause: err })
+    throw isUnavailable(err) ? new DatabaseUnavailable({ cause: err }) : err
   }
 }
 

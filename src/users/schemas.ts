@@ -2,10 +2,11 @@ import { Type } from 'typebox'
 
 // Emails are trimmed before use; the pattern is deliberately loose (one @, no spaces inside):
 // the only real check of an email address is a message to it.
-export const EmailSchema = Type.String({ minLength: 3, maxLength: 320, pattern: '^\\s*[^\\s@]+@[^\\s@]+\\s*$' })
+export const EmailSchema = Type.String({ minLength: 3, maxLength: 320, pattern: '^\\s*[^\\s@\\x00-\\x1f\\x7f]+@[^\\s@\\x00-\\x1f\\x7f]+\\s*$' })
 // 8..256 characters, no composition rules (SPEC §7); common passwords are refused in the handler.
 export const PasswordSchema = Type.String({ minLength: 8, maxLength: 256 })
-export const NameSchema = Type.String({ minLength: 1, maxLength: 200 })
+// Control characters (NUL above all, which PostgreSQL text cannot hold) are refused.
+export const NameSchema = Type.String({ minLength: 1, maxLength: 200, pattern: '^[^\\x00-\\x1f\\x7f]+$' })
 
 export const RegisterBodySchema = Type.Object({
   email: EmailSchema,
@@ -14,7 +15,7 @@ export const RegisterBodySchema = Type.Object({
 })
 
 export const LoginBodySchema = Type.Object({
-  email: Type.String({ minLength: 1, maxLength: 320 }),
+  email: Type.String({ minLength: 1, maxLength: 320, pattern: '^[^\\x00]*$' }),
   // Any length up to the maximum: an old password shorter than today's rule must still log in.
   password: Type.String({ minLength: 1, maxLength: 256 })
 })
