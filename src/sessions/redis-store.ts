@@ -219,6 +219,9 @@ export function createRedisSessionStore ({ redis, prefix, clock, options }: {
 
     async revoke (id, userId) {
       if (!isSessionId(id)) return false
+      // A session id starts with its user's tag: another user's id cannot be this user's session,
+      // and its key lives in another slot (the script below would fail with CROSSSLOT on a cluster).
+      if (userId !== undefined && id.slice(0, TAG_LENGTH) !== userTag(userId)) return false
       let owner = userId
       if (owner === undefined) {
         const d = await call(() => r.hget(sessionKey(id), 'd'))
