@@ -15,6 +15,10 @@ import sessions from './sessions/plugin.js'
 import sessionsRoutes from './sessions/routes.js'
 import users from './users/plugin.js'
 import usersRoutes from './users/routes.js'
+import csrf from './sessions/csrf.js'
+import manageSessionsRoutes from './sessions/manage-routes.js'
+import meRoutes from './users/me-routes.js'
+import admin from './admin/plugin.js'
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
 
@@ -45,11 +49,15 @@ export async function buildApp (config: Config, options: BuildOptions = {}) {
   if (!config.embeddedSessions) await app.register(redis, { config })
   await app.register(users, { config })
   await app.register(sessions, { config, clock: options.clock })
+  await app.register(csrf, { config })
   await app.register(security, { config, clock: options.clock })
 
   await app.register(health)
   await app.register(usersRoutes, { prefix: '/v1', config })
   await app.register(sessionsRoutes, { prefix: '/v1' })
+  await app.register(manageSessionsRoutes, { prefix: '/v1' })
+  await app.register(meRoutes, { prefix: '/v1' })
+  await app.register(admin, { prefix: '/admin/v1', config })
   return app
 }
 

@@ -43,6 +43,9 @@ export const ConfigSchema = Type.Object({
   ARGON2_PARALLELISM: Type.Integer({ minimum: 1, maximum: 16, default: 1, description: 'argon2id lanes (default 1).' }),
   HASH_CONCURRENCY: Type.Integer({ minimum: 0, maximum: 64, default: 0, description: 'Password hashes running at once (default 0 = number of CPU cores).' }),
 
+  ADMIN_TOKEN: Type.Optional(Type.String({ pattern: '^\\s*[^,\\s]{16,}\\s*(,\\s*[^,\\s]{16,}\\s*)*$', description: 'Bearer token(s) for the admin API, comma-separated for rotation, each at least 16 characters. Unset: the admin API does not exist (404).' })),
+  ALLOWED_ORIGINS: Type.Optional(Type.String({ pattern: '^\\s*https?://[^,/\\s]+\\s*(,\\s*https?://[^,/\\s]+\\s*)*$', description: 'Origins (scheme://host[:port]) allowed to make cookie-authenticated state-changing requests besides the service\'s own, comma-separated (default: none, same-origin only).' })),
+
   LOGIN_THROTTLE: Type.Boolean({ default: true, description: 'Brute-force protection for logins and registration (default true).' }),
   LOGIN_ACCOUNT_FREE_FAILURES: Type.Integer({ minimum: 1, default: 5, description: 'Failed logins per account before backoff starts (default 5).' }),
   LOGIN_IP_FREE_FAILURES: Type.Integer({ minimum: 1, default: 20, description: 'Failed logins per client IP before backoff starts (default 20).' }),

@@ -46,12 +46,28 @@ export const SessionWithTokenSchema = Type.Object({
   token: Type.String({ description: 'Bearer token `<id>.<secret>` for non-browser clients; also set as the session cookie.' })
 }, { $id: 'SessionWithToken', additionalProperties: false })
 
-export const SHARED_SCHEMAS = [ErrorSchema, UserSchema, SessionSchema, SessionViewSchema, SessionWithTokenSchema]
+/** A user as the admin API shows it: the User plus account state. Never the password hash. */
+export const UserDetailSchema = Type.Object({
+  id: Type.String({ format: 'uuid' }),
+  email: Type.String(),
+  name: Type.Union([Type.String(), Type.Null()]),
+  roles: Type.Array(Type.String()),
+  disabled: Type.Boolean({ description: 'A disabled user cannot log in and has no sessions.' }),
+  createdAt: Type.String({ format: 'date-time' }),
+  updatedAt: Type.String({ format: 'date-time' }),
+  passwordChangedAt: Type.String({ format: 'date-time' })
+}, { $id: 'UserDetail', additionalProperties: false })
+
+export const SHARED_SCHEMAS = [ErrorSchema, UserSchema, SessionSchema, SessionViewSchema, SessionWithTokenSchema, UserDetailSchema]
 
 export const errorResponse = (description: string) => ({ ...ref(ErrorSchema), description })
 
 export type User = Static<typeof UserSchema>
 export type Session = Static<typeof SessionSchema>
+export type UserDetail = Static<typeof UserDetailSchema>
 
 /** Security requirements for the OpenAPI document. */
 export const SESSION_SECURITY: Array<Record<string, string[]>> = [{ sessionCookie: [] }, { bearerAuth: [] }]
+
+/** Security requirement of the admin API (`Authorization: Bearer <ADMIN_TOKEN>`). */
+export const ADMIN_SECURITY: Array<Record<string, string[]>> = [{ adminToken: [] }]

@@ -97,22 +97,30 @@ export function createMemorySessionStore ({ clock, options }: { clock: Clock, op
       if (!isSessionId(id)) return false
       const e = sessions.get(id)
       if (!e || (userId !== undefined && e.record.user.id !== userId)) return false
-      return drop(id)
+      // An expired session not yet swept is already gone as far as callers can tell (as in Redis).
+      const wasLive = live(e, clock.now())
+      drop(id)
+      return wasLive
     },
 
     async revokeAllForUser (userId, { except } = {}) {
+      const now = clock.now()
       let n = 0
       for (const id of [...(byUser.get(userId) ?? [])]) {
-        if (id !== except && drop(id)) n++
+        if (id === except) continue
+        // Count only live sessions, as Redis does (it has already dropped the expired keys).
+        if (live(sessions.get(id), now)) n++
+        drop(id)
       }
       return n
     },
 
     async updateUser (user) {
+      const now = clock.now()
       let n = 0
       for (const id of byUser.get(user.id) ?? []) {
         const e = sessions.get(id)
-        if (!e) continue
+        if (!e || !live(e, now)) continue
         e.record.user = { id: user.id, email: user.email, name: user.name, roles: [...user.roles] }
         n++
       }

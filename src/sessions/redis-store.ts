@@ -51,11 +51,16 @@ end
 return f
 `
 
-// KEYS[1] index, KEYS[2] session; ARGV[1] id, ARGV[2] '1' to require that the index holds the id.
+// KEYS[1] index, KEYS[2] session; ARGV[1] id, ARGV[2] '1' to require that the index holds the id,
+// ARGV[3] now. Returns 1 only if a live session was revoked (an expired one is dropped all the same).
 const REVOKE = `
 if ARGV[2] == '1' and not redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 0 end
 redis.call('ZREM', KEYS[1], ARGV[1])
-return redis.call('DEL', KEYS[2])
+local ea = redis.call('HMGET', KEYS[2], 'e', 'a')
+redis.call('DEL', KEYS[2])
+local now = tonumber(ARGV[3])
+if ea[1] and now < tonumber(ea[1]) and now < tonumber(ea[2]) then return 1 end
+return 0
 `
 
 // KEYS[1] index, KEYS[2..n] sessions; ARGV[1] now, ARGV[2..n] their ids.
@@ -77,26 +82,35 @@ return out
 `
 
 // Applies an operation to every session of a user. KEYS[1] index, KEYS[2..n] sessions;
-// ARGV[1] operation ('revoke' | 'update'), ARGV[2] operand (id to keep | user JSON), ARGV[3..n] ids.
+// ARGV[1] operation ('revoke' | 'update'), ARGV[2] operand (id to keep | user JSON), ARGV[3] now,
+// ARGV[4..n] ids. Counts only sessions still live at `now` (Redis' own expiry may lag the service
+// clock by a little), and a revoke drops expired ones all the same.
 // The caller read the index just before; if a session was added since, it is told to read again
 // (-1), so "revoke all" never misses one created concurrently.
 const FOR_ALL = `
 local listed = {}
-for i = 3, #ARGV do listed[ARGV[i]] = true end
+for i = 4, #ARGV do listed[ARGV[i]] = true end
 for _, m in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
   if not listed[m] then return -1 end
 end
+local now = tonumber(ARGV[3])
 local n = 0
 for i = 2, #KEYS do
-  local id = ARGV[i + 1]
+  local id = ARGV[i + 2]
+  local ea = redis.call('HMGET', KEYS[i], 'e', 'a')
+  local live = ea[1] and now < tonumber(ea[1]) and now < tonumber(ea[2])
   if ARGV[1] == 'revoke' then
     if id ~= ARGV[2] then
-      n = n + redis.call('DEL', KEYS[i])
+      redis.call('DEL', KEYS[i])
       redis.call('ZREM', KEYS[1], id)
+      if live then n = n + 1 end
     end
-  elseif redis.call('EXISTS', KEYS[i]) == 1 then
+  elseif live then
     redis.call('HSET', KEYS[i], 'd', ARGV[2])
     n = n + 1
+  elseif not ea[1] then
+    -- Redis already expired this session: prune its index member while we are here.
+    redis.call('ZREM', KEYS[1], id)
   end
 end
 return n
@@ -108,7 +122,7 @@ type Fields = [string | null, string | null, string | null, string | null, strin
 interface SessionCommands {
   sessCreate(k1: string, k2: string, ...args: string[]): Promise<number>
   sessValidate(k1: string, ...args: string[]): Promise<Fields | 0 | null>
-  sessRevoke(k1: string, k2: string, id: string, requireMember: string): Promise<number>
+  sessRevoke(k1: string, k2: string, id: string, requireMember: string, now: string): Promise<number>
   sessFetch(...args: (string | number)[]): Promise<Fields[]>
   sessForAll(...args: (string | number)[]): Promise<number>
 }
@@ -165,7 +179,7 @@ export function createRedisSessionStore ({ redis, prefix, clock, options }: {
   async function forAll (userId: string, op: 'revoke' | 'update', operand: string): Promise<number> {
     for (let attempt = 0; attempt < 10; attempt++) {
       const ids = await readIndex(userId)
-      const n = await call(() => r.sessForAll(1 + ids.length, indexKey(userId), ...ids.map(sessionKey), op, operand, ...ids))
+      const n = await call(() => r.sessForAll(1 + ids.length, indexKey(userId), ...ids.map(sessionKey), op, operand, String(clock.now()), ...ids))
       if (n >= 0) return n
     }
     throw new StoreUnavailable({ cause: new Error('session index kept changing during ' + op) })
@@ -219,8 +233,8 @@ export function createRedisSessionStore ({ redis, prefix, clock, options }: {
 
     async revoke (id, userId) {
       if (!isSessionId(id)) return false
-      // A session id starts with its user's tag: another user's id cannot be this user's session,
-      // and its key lives in another slot (the script below would fail with CROSSSLOT on a cluster).
+      // An id whose routing tag is not this user's cannot be theirs; checking here also keeps the
+      // script below from touching two slots (CROSSSLOT on a cluster, which would surface as a 503).
       if (userId !== undefined && id.slice(0, TAG_LENGTH) !== userTag(userId)) return false
       let owner = userId
       if (owner === undefined) {
@@ -228,7 +242,7 @@ export function createRedisSessionStore ({ redis, prefix, clock, options }: {
         if (d === null) return false
         owner = (JSON.parse(d) as SessionUser).id
       }
-      const n = await call(() => r.sessRevoke(indexKey(owner), sessionKey(id), id, userId === undefined ? '0' : '1'))
+      const n = await call(() => r.sessRevoke(indexKey(owner), sessionKey(id), id, userId === undefined ? '0' : '1', String(clock.now())))
       return n === 1
     },
 

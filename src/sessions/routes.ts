@@ -39,6 +39,15 @@ const sessionsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       await app.users.update(user.id, { passwordHash }).catch((err) => request.log.warn({ err }, 'password rehash failed'))
     }
     const body = await app.auth.start(request, reply, user)
+    // An admin may have disabled or deleted the account while we were hashing. Disabling sets
+    // disabledAt and then revokes all sessions; checking again after creating ours means one of
+    // the two always sees the other, so no session of a disabled user survives.
+    const after = await app.users.findById(user.id)
+    if (!after || after.disabledAt !== null) {
+      await app.sessions.revoke(body.session.id, user.id)
+      app.auth.clearCookie(reply)
+      throw new InvalidCredentials()
+    }
     return reply.code(201).send(body)
   })
 
@@ -60,6 +69,7 @@ const sessionsRoutes: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.delete('/sessions/current', {
+    preHandler: app.csrf,
     schema: {
       tags: ['sessions'],
       summary: 'Log out: revoke the current session and clear the cookie',
@@ -67,6 +77,7 @@ const sessionsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       security: SESSION_SECURITY,
       response: {
         204: Type.Null({ description: 'Logged out (also when there was no session).' }),
+        403: errorResponse('CSRF_REJECTED'),
         503: errorResponse('STORE_UNAVAILABLE')
       }
     }

@@ -19,3 +19,19 @@ export const LoginBodySchema = Type.Object({
   // Any length up to the maximum: an old password shorter than today's rule must still log in.
   password: Type.String({ minLength: 1, maxLength: 256 })
 })
+
+export const UpdateMeBodySchema = Type.Object({
+  name: Type.Union([NameSchema, Type.Null()], { description: 'New display name; null clears it.' })
+})
+
+export const ChangePasswordBodySchema = Type.Object({
+  // Any length up to the maximum, like login: the current password may predate today's rules.
+  currentPassword: Type.String({ minLength: 1, maxLength: 256 }),
+  newPassword: PasswordSchema
+})
+
+// Role names end up comma-joined in forward-auth headers: no commas, no spaces.
+export const RoleSchema = Type.String({ pattern: '^[A-Za-z0-9_.:-]{1,64}$' })
+export const RolesSchema = Type.Array(RoleSchema, { maxItems: 32, uniqueItems: true })
+
+export const UserIdSchema = Type.String({ pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$', description: 'User id (uuid).' })

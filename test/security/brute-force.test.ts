@@ -140,3 +140,25 @@ t.test('every throttle key in Redis has a TTL and a hash tag', async (t) => {
     t.ok(await app.redis.pttl(key) > 0, `${key} expires`)
   }
 })
+
+t.test('wrong current passwords on password change count like failed logins', async (t) => {
+  const clock = testClock()
+  const app = await build(t, LIMITS, { clock })
+  const u = await register(app, { email: uniqueEmail('bf') })
+  const ip = newIp()
+  const change = (currentPassword: string) => app.inject({
+    method: 'POST',
+    url: '/v1/users/me/password',
+    headers: { authorization: `Bearer ${u.token}` },
+    payload: { currentPassword, newPassword: 'a brand new passphrase 42' },
+    remoteAddress: ip
+  })
+  for (let i = 0; i < 4; i++) t.equal((await change('wrong guess ' + i)).statusCode, 401)
+  const limited = await change(PASSWORD)
+  t.equal(limited.statusCode, 429, 'a stolen session cannot be used to guess the password')
+  t.equal(limited.headers['retry-after'], '1')
+  const loginLimited = await app.inject({ method: 'POST', url: '/v1/sessions', payload: { email: u.email, password: PASSWORD }, remoteAddress: ip })
+  t.equal(loginLimited.statusCode, 429, 'the same account backoff applies to logins')
+  clock.advance(1000)
+  t.equal((await change(PASSWORD)).statusCode, 200, 'after the backoff the right password works')
+})

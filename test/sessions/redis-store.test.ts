@@ -52,7 +52,7 @@ t.test('one validate is one Redis command (EVALSHA), without a write inside the 
   for (let i = 0; i < 10; i++) await store.validate(token)
   await new Promise((resolve) => setTimeout(resolve, 100))
   monitor.disconnect()
-  const top = seen.filter((c) => c === 'evalsha' || c === 'eval' || !['hmget', 'hset', 'pexpireat', 'del'].includes(c))
-  t.same(top, Array(10).fill('evalsha'), '10 validates → 10 EVALSHA, nothing else from the client')
-  t.notOk(seen.includes('hset'), 'no write within the throttle window')
+  // Commands a script runs show with the source "lua"; this counts what the client sends, i.e.
+  // round trips. That the script writes nothing inside the throttle window is in the contract suite.
+  t.same(seen, Array(10).fill('evalsha'), '10 validates → 10 EVALSHA, nothing else from the client')
 })

@@ -169,6 +169,52 @@ export function storeContract (t: Test, make: MakeStore) {
     t.equal((await store.validate(other.token)).status, 'valid', 'other users untouched')
   })
 
+  t.test('revoke: an unknown id carrying my routing tag, and an id of another user\'s tag, are false', async (t) => {
+    const store = await make(t, testClock())
+    const alice = aUser()
+    const bob = aUser()
+    const a = await store.create(alice, meta)
+    const b = await store.create(bob, meta)
+    const unknownMine = a.session.id.slice(0, 12) + 'A'.repeat(16)
+    t.equal(await store.revoke(unknownMine, alice.id), false)
+    t.equal(await store.revoke(unknownMine), false)
+    // On Redis Cluster another user's tag is another slot: must be a plain false, not a store error.
+    t.equal(await store.revoke(b.session.id, alice.id), false)
+    t.equal(await store.revoke(a.session.id, bob.id), false)
+    t.equal((await store.validate(a.token)).status, 'valid')
+    t.equal((await store.validate(b.token)).status, 'valid')
+  })
+
+  t.test('revoke and revoke-all count only live sessions (expired ones are dropped, not counted)', async (t) => {
+    const clock = testClock()
+    const store = await make(t, clock)
+    const user = aUser()
+    const old1 = await store.create(user, meta)
+    const old2 = await store.create(user, meta)
+    clock.advance(OPTIONS.idleTtlMs - HOUR)
+    const fresh = await store.create(user, meta)
+    const fresh2 = await store.create(user, meta)
+    clock.advance(HOUR) // old1 and old2 pass their idle expiry
+    t.equal(await store.revoke(old1.session.id, user.id), false, 'an expired session is not revoked again')
+    t.equal(await store.updateUser({ ...user, name: 'Live only' }), 2, 'updateUser counts live sessions')
+    t.equal(await store.revokeAllForUser(user.id, { except: fresh.session.id }), 1, 'only fresh2 was live')
+    t.equal((await store.validate(old2.token)).status, 'invalid')
+    t.equal((await store.validate(fresh2.token)).status, 'invalid')
+    t.same((await store.listByUser(user.id)).map((s) => s.id), [fresh.session.id])
+  })
+
+  t.test('many sessions: 1,000 listed, renamed and revoked in one call each', async (t) => {
+    const store = await make(t, testClock())
+    const user = aUser()
+    for (let i = 0; i < 1000; i += 100) {
+      await Promise.all(Array.from({ length: 100 }, () => store.create(user, meta)))
+    }
+    t.equal((await store.listByUser(user.id)).length, 1000)
+    t.equal(await store.updateUser({ ...user, roles: ['many'] }), 1000)
+    t.equal(await store.revokeAllForUser(user.id), 1000)
+    t.same(await store.listByUser(user.id), [])
+  })
+
   t.test('updateUser reaches every live session at the next validate', async (t) => {
     const store = await make(t, testClock())
     const user = aUser()
