@@ -23,11 +23,14 @@ export function testClock (start = Date.now()): Clock & { advance(ms: number): v
 }
 
 export function testConfig (overrides: Record<string, string | undefined> = {}): Config {
+  // A test that names a topology itself (even `REDIS_URL: undefined`, for embedded mode) gets
+  // exactly that; otherwise the run's Redis: the single node, or the cluster when one is given.
+  const chosen = ['REDIS_URL', 'REDIS_SENTINELS', 'REDIS_CLUSTER_NODES'].some((k) => k in overrides)
   return loadConfig({
     NODE_ENV: 'test',
     LOG_LEVEL: 'silent',
     DATABASE_URL,
-    ...(REDIS_CLUSTER_NODES !== undefined ? { REDIS_CLUSTER_NODES } : { REDIS_URL }),
+    ...(chosen ? {} : REDIS_CLUSTER_NODES !== undefined ? { REDIS_CLUSTER_NODES } : { REDIS_URL }),
     REDIS_KEY_PREFIX: RUN_PREFIX,
     COOKIE_SECURE: 'true',
     // Every inject comes from 127.0.0.1: per-IP limits high enough for whole test files

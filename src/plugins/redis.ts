@@ -90,6 +90,18 @@ export function watchConnection (client: Redis, intervalMs: number, onStuck: () 
   return () => clearInterval(timer)
 }
 
+const STARTUP_WAIT_MS = 3000
+
+/** Resolves when the client is ready or after `ms`, whichever comes first; never rejects. */
+export async function readyWithin (client: Redis | Cluster, ms: number): Promise<void> {
+  if (client.status === 'ready') return
+  await new Promise<void>((resolve) => {
+    const done = () => { clearTimeout(timer); client.off('ready', done); resolve() }
+    const timer = setTimeout(done, ms)
+    client.once('ready', done)
+  })
+}
+
 /*
  * Not @fastify/redis: it holds the boot until Redis answers, while sessiond must start, report
  * not-ready on /health/ready and recover by itself when Redis comes (SPEC §8).
@@ -113,6 +125,10 @@ async function redisPlugin (app: FastifyInstance, { config }: { config: Config }
     unwatch.push(watchConnection(client, watchIntervalMs, onStuck))
   }
   app.decorate<Redis | Cluster>('redis', client)
+  // Give the connection (for a cluster: the slot map) a moment before serving, so the first
+  // requests are not spent waiting for it; a Redis that is down does not hold the start longer.
+  await readyWithin(client, STARTUP_WAIT_MS)
+  if (client.status !== 'ready') app.log.warn('redis not reachable at start; serving 503 until it is')
   app.addHook('onClose', async () => {
     for (const stop of unwatch) stop()
     // QUIT lets in-flight replies arrive; against a dead Redis it could wait, so shutdown is bounded.

@@ -28,6 +28,12 @@ async function assertUnavailable (t: Test, app: App, u: { token: string, cookie:
     { name: 'logout', request: { method: 'DELETE', url: '/v1/sessions/current', headers: { cookie: u.cookie } } },
     { name: 'login', request: { method: 'POST', url: '/v1/sessions', payload: { email: u.email, password: PASSWORD } } }
   ]
+  // Forward-auth (its own branch): checked here as soon as its routes exist.
+  for (const url of ['/v1/auth/forward', '/v1/auth/request']) {
+    if (app.hasRoute({ method: 'GET', url })) {
+      checks.push({ name: `forward-auth ${url}`, request: { url, headers: { cookie: u.cookie, accept: 'text/html' } } })
+    }
+  }
   for (const { name, request } of checks) {
     const { res, ms } = await timed(app, request)
     t.equal(res.statusCode, 503, `${name}: 503`)
