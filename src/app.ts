@@ -4,6 +4,7 @@ import Fastify, { type FastifyServerOptions } from 'fastify'
 import { readFileSync } from 'node:fs'
 import type { Clock } from './clock.js'
 import type { Config } from './config.js'
+import forwardAuthRoutes from './forward-auth/routes.js'
 import { loggerOptions } from './logger.js'
 import database from './plugins/database.js'
 import errors from './plugins/errors.js'
@@ -58,6 +59,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}) {
   await app.register(manageSessionsRoutes, { prefix: '/v1' })
   await app.register(meRoutes, { prefix: '/v1' })
   await app.register(admin, { prefix: '/admin/v1', config })
+  await app.register(forwardAuthRoutes, { prefix: '/v1', config })
   return app
 }
 

@@ -46,6 +46,9 @@ export const ConfigSchema = Type.Object({
   ADMIN_TOKEN: Type.Optional(Type.String({ pattern: '^\\s*[^,\\s]{16,}\\s*(,\\s*[^,\\s]{16,}\\s*)*$', description: 'Bearer token(s) for the admin API, comma-separated for rotation, each at least 16 characters. Unset: the admin API does not exist (404).' })),
   ALLOWED_ORIGINS: Type.Optional(Type.String({ pattern: '^\\s*https?://[^,/\\s]+\\s*(,\\s*https?://[^,/\\s]+\\s*)*$', description: 'Origins (scheme://host[:port]) allowed to make cookie-authenticated state-changing requests besides the service\'s own, comma-separated (default: none, same-origin only).' })),
 
+  LOGIN_URL: Type.Optional(Type.String({ pattern: '^https?://[^\\s]+$', description: 'Forward-auth: absolute URL of the login page; unauthenticated browser navigations are sent to LOGIN_URL?rd=<original URL>. Unset: plain 401.' })),
+  FORWARD_AUTH_HEADERS: Type.Union([Type.Literal('x-auth'), Type.Literal('remote')], { default: 'x-auth', description: 'Forward-auth identity headers: x-auth (X-Auth-User-Id, -Email, -Name, -Roles, X-Auth-Session-Id) or remote (Remote-User, -Email, -Name, -Groups). Default x-auth.' }),
+
   LOGIN_THROTTLE: Type.Boolean({ default: true, description: 'Brute-force protection for logins and registration (default true).' }),
   LOGIN_ACCOUNT_FREE_FAILURES: Type.Integer({ minimum: 1, default: 5, description: 'Failed logins per account before backoff starts (default 5).' }),
   LOGIN_IP_FREE_FAILURES: Type.Integer({ minimum: 1, default: 20, description: 'Failed logins per client IP before backoff starts (default 20).' }),
@@ -105,6 +108,10 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
   }
   if (parsed.COOKIE_SAMESITE === 'none' && !parsed.COOKIE_SECURE) {
     throw new ConfigError('invalid configuration: COOKIE_SAMESITE=none requires COOKIE_SECURE=true (browsers reject it otherwise)')
+  }
+
+  if (parsed.LOGIN_URL !== undefined && !URL.canParse(parsed.LOGIN_URL)) {
+    throw new ConfigError('invalid configuration: LOGIN_URL must be an absolute http(s) URL')
   }
 
   const cookieName = parsed.COOKIE_NAME ?? (parsed.COOKIE_SECURE ? (parsed.COOKIE_DOMAIN ? '__Secure-session' : '__Host-session') : 'session')

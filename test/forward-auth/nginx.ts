@@ -1,0 +1,136 @@
+/*
+ * Runs examples/nginx.conf in a real nginx from a temporary prefix: daemon off, pid, logs and temp
+ * paths inside the prefix, loopback ports templated in; nothing under /etc/nginx is touched.
+ * Used by nginx.test.ts and scripts/forward-auth-bench.ts. Stops only the nginx it started, by pid.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { accessSync, constants, chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs'
+import { request as httpRequest, type IncomingHttpHeaders } from 'node:http'
+import { connect, createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { delimiter, join } from 'node:path'
+
+export const EXAMPLE = new URL('../../examples/nginx.conf', import.meta.url)
+
+/** The nginx binary (NGINX_BIN, else PATH and the usual sbin folders), or null when there is none. */
+export function findNginx (): string | null {
+  const explicit = process.env.NGINX_BIN
+  if (explicit !== undefined && explicit !== '') {
+    try {
+      accessSync(explicit, constants.X_OK)
+      return explicit
+    } catch {
+      return null
+    }
+  }
+  const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/usr/local/sbin', '/usr/local/nginx/sbin']
+  for (const dir of dirs) {
+    if (dir === '') continue
+    const candidate = join(dir, 'nginx')
+    try {
+      accessSync(candidate, constants.X_OK)
+      return candidate
+    } catch {}
+  }
+  return null
+}
+
+/** A loopback port that was free a moment ago. */
+export async function freePort (): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as { port: number }
+  await new Promise((resolve) => server.close(resolve))
+  return port
+}
+
+function replaceOnce (text: string, search: string, replacement: string): string {
+  const at = text.indexOf(search)
+  // The example and this template must not drift apart silently.
+  if (at === -1 || text.indexOf(search, at + 1) !== -1) throw new Error(`examples/nginx.conf: expected exactly one "${search}"`)
+  return text.slice(0, at) + replacement + text.slice(at + search.length)
+}
+
+/** examples/nginx.conf with the test's ports, and every file nginx writes kept inside `prefix`. */
+export function renderConfig (prefix: string, ports: { nginx: number, sessiond: number, app: number }, workers = 1, extra = ''): string {
+  let conf = readFileSync(EXAMPLE, 'utf8')
+  conf = replaceOnce(conf, 'server 127.0.0.1:3000;', `server 127.0.0.1:${ports.sessiond};`)
+  conf = replaceOnce(conf, 'server 127.0.0.1:8080;', `server 127.0.0.1:${ports.app};`)
+  conf = replaceOnce(conf, 'listen 80;', `listen 127.0.0.1:${ports.nginx};`)
+  conf = replaceOnce(conf, 'worker_processes auto;', `worker_processes ${workers};`)
+  if (extra !== '') conf = replaceOnce(conf, 'server_name _;', `server_name _;\n${extra}`)
+  conf = replaceOnce(conf, 'http {', [
+    'http {',
+    `  access_log ${prefix}/logs/access.log;`,
+    ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((t) => `  ${t}_temp_path ${prefix}/temp/${t};`)
+  ].join('\n'))
+  return `daemon off;\npid ${prefix}/nginx.pid;\nerror_log ${prefix}/logs/error.log warn;\n${conf}`
+}
+
+async function canConnect (port: number): Promise<boolean> {
+  return await new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1')
+    socket.once('connect', () => { socket.destroy(); resolve(true) })
+    socket.once('error', () => resolve(false))
+  })
+}
+
+export interface RunningNginx {
+  port: number
+  prefix: string
+  process: ChildProcess
+  stop(): Promise<void>
+}
+
+/** Starts nginx on a free loopback port with examples/nginx.conf; resolves once it accepts connections. */
+export async function startNginx (binary: string, ports: { sessiond: number, app: number }, workers = 1, extra = ''): Promise<RunningNginx> {
+  const prefix = mkdtempSync(join(tmpdir(), 'sessiond-nginx-'))
+  // Workers run as an unprivileged user when nginx starts as root: let them reach the temp paths.
+  chmodSync(prefix, 0o755)
+  for (const dir of ['conf', 'logs', 'temp']) mkdirSync(join(prefix, dir))
+  const port = await freePort()
+  writeFileSync(join(prefix, 'conf/nginx.conf'), renderConfig(prefix, { nginx: port, ...ports }, workers, extra))
+
+  const child = spawn(binary, ['-p', `${prefix}/`, '-c', 'conf/nginx.conf', '-e', `${prefix}/logs/error.log`], { stdio: ['ignore', 'ignore', 'pipe'] })
+  let stderr = ''
+  child.stderr?.on('data', (d) => { stderr += String(d) })
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
+      process.kill(child.pid, 'SIGQUIT') // graceful: finish open requests, then exit
+      const timer = setTimeout(() => { if (child.exitCode === null && child.pid !== undefined) process.kill(child.pid, 'SIGKILL') }, 5000)
+      await exited
+      clearTimeout(timer)
+    }
+    rmSync(prefix, { recursive: true, force: true })
+  }
+
+  const deadline = Date.now() + 10_000
+  while (!(await canConnect(port))) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      let log = ''
+      try { log = readFileSync(join(prefix, 'logs/error.log'), 'utf8') } catch {}
+      await stop()
+      throw new Error(`nginx did not start: ${stderr}${log}`)
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  return { port, prefix, process: child, stop }
+}
+
+export interface Reply { status: number, headers: IncomingHttpHeaders, body: string }
+
+/** One plain HTTP/1.1 request (no cookie jar, no redirects followed, no connection reuse). */
+export async function send (port: number, path: string, options: { method?: string, headers?: Record<string, string>, body?: string } = {}): Promise<Reply> {
+  return await new Promise((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port, path, method: options.method ?? 'GET', headers: options.headers, agent: false }, (res) => {
+      let body = ''
+      res.setEncoding('utf8')
+      res.on('data', (d) => { body += d })
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }))
+    })
+    req.on('error', reject)
+    req.end(options.body)
+  })
+}

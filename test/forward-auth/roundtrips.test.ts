@@ -1,0 +1,28 @@
+import { Cluster, type Redis } from 'ioredis'
+import t from 'tap'
+import { bearer, build, register } from '../helper.js'
+
+t.test('one forward-auth check is one Redis command (EVALSHA), as validate', async (t) => {
+  const app = await build(t)
+  if (app.redis instanceof Cluster) {
+    t.comment('skipped: MONITOR needs a single node')
+    return
+  }
+  const u = await register(app)
+  await app.inject({ url: '/v1/auth/forward', headers: bearer(u.token) }) // loads the script
+  const redis = app.redis as Redis
+  const monitor = await redis.monitor()
+  const seen: string[] = []
+  // MONITOR shows every client of the shared Redis; keep only this app's connection.
+  const source = `127.0.0.1:${redis.stream.localPort}`
+  monitor.on('monitor', (_time: string, args: string[], from: string) => { if (from === source) seen.push(String(args[0]).toLowerCase()) })
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  for (let i = 0; i < 5; i++) {
+    t.equal((await app.inject({ url: '/v1/auth/forward?role=user', headers: bearer(u.token) })).statusCode, 200)
+    t.equal((await app.inject({ url: '/v1/auth/request', headers: { cookie: u.cookie } })).statusCode, 200)
+  }
+  await new Promise((resolve) => setTimeout(resolve, 100))
+  monitor.disconnect()
+  const top = seen.filter((c) => !['hmget', 'hset', 'pexpireat', 'del'].includes(c))
+  t.same(top, Array(10).fill('evalsha'), '10 checks → 10 EVALSHA, nothing else from the client')
+})
