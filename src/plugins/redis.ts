@@ -117,12 +117,13 @@ async function redisPlugin (app: FastifyInstance, { config }: { config: Config }
   client.on('ready', () => { lastError = '' })
   const watchIntervalMs = Math.max(1000, config.REDIS_COMMAND_TIMEOUT_MS * 2)
   const onStuck = () => app.log.warn('redis connection stopped answering; reconnecting')
-  const unwatch: Array<() => void> = []
+  const watched = new Map<Redis, () => void>()
   if (client instanceof Cluster) {
-    // Each node connection of the cluster gets its own watchdog.
-    client.on('+node', (node: Redis) => unwatch.push(watchConnection(node, watchIntervalMs, onStuck)))
+    // Each node connection of the cluster gets its own watchdog, for as long as it is in the pool.
+    client.on('+node', (node: Redis) => watched.set(node, watchConnection(node, watchIntervalMs, onStuck)))
+    client.on('-node', (node: Redis) => { watched.get(node)?.(); watched.delete(node) })
   } else {
-    unwatch.push(watchConnection(client, watchIntervalMs, onStuck))
+    watched.set(client, watchConnection(client, watchIntervalMs, onStuck))
   }
   app.decorate<Redis | Cluster>('redis', client)
   // Give the connection (for a cluster: the slot map) a moment before serving, so the first
@@ -130,7 +131,7 @@ async function redisPlugin (app: FastifyInstance, { config }: { config: Config }
   await readyWithin(client, STARTUP_WAIT_MS)
   if (client.status !== 'ready') app.log.warn('redis not reachable at start; serving 503 until it is')
   app.addHook('onClose', async () => {
-    for (const stop of unwatch) stop()
+    for (const stop of watched.values()) stop()
     // QUIT lets in-flight replies arrive; against a dead Redis it could wait, so shutdown is bounded.
     let timer: NodeJS.Timeout | undefined
     const bound = new Promise<void>((resolve) => { timer = setTimeout(resolve, config.REDIS_COMMAND_TIMEOUT_MS * 2) })
