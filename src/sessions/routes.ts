@@ -106,6 +106,7 @@ const sessionsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     }
   }, async (request) => {
     const result = await app.sessions.validate(request.body.token, { extend: request.body.extend ?? true })
+    request.sessionOutcome = result.status
     if (result.status !== 'valid') throw new SessionInvalid()
     return toSessionView(result.session, false)
   })
