@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process'
-import { mkdtempSync, readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -19,9 +19,13 @@ export async function startRedisCluster (t: { teardown(fn: () => unknown): void 
 
 /** Same, also returning the pid of each node (for SIGSTOP/SIGCONT). */
 export async function startRedisClusterWithPids (t: { teardown(fn: () => unknown): void }) {
-  const dir = join(mkdtempSync(join(tmpdir(), 'sessiond-cluster-')), 'nodes')
+  const parent = mkdtempSync(join(tmpdir(), 'sessiond-cluster-'))
+  const dir = join(parent, 'nodes')
   const env = { ...process.env, REDIS_CLUSTER_BASE_PORT: String(11000 + Math.floor(Math.random() * 4000)) }
-  t.teardown(() => run(script, ['stop', dir]))
+  t.teardown(async () => {
+    await run(script, ['stop', dir])
+    rmSync(parent, { recursive: true, force: true })
+  })
   const { stdout } = await run(script, ['start', dir], { env })
   const nodes = stdout.trim()
   const pids = nodes.split(',').map((hp) => Number(readFileSync(join(dir, hp.split(':')[1] as string, 'redis.pid'), 'utf8')))
