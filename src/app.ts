@@ -11,6 +11,7 @@ import errors, { frameworkErrors } from './plugins/errors.js'
 import health from './plugins/health.js'
 import metrics from './plugins/metrics.js'
 import redis from './plugins/redis.js'
+import security from './security/plugin.js'
 import swagger from './plugins/swagger.js'
 import sessions from './sessions/plugin.js'
 import sessionsRoutes from './sessions/routes.js'
@@ -55,6 +56,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}) {
   await app.register(users, { config })
   await app.register(sessions, { config, clock: options.clock })
   await app.register(csrf, { config })
+  await app.register(security, { config, clock: options.clock })
 
   await app.register(metrics)
   await app.register(health)

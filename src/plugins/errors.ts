@@ -57,6 +57,8 @@ async function errorsPlugin (app: FastifyInstance) {
         err = Object.assign(new ValidationFailed(raw.message), { statusCode: status })
       }
     }
+    const retryAfter = (err as { retryAfter?: unknown }).retryAfter
+    if (typeof retryAfter === 'number') reply.header('retry-after', String(retryAfter))
     const statusCode = err.statusCode ?? 500
     reply.code(statusCode).send({
       statusCode,
