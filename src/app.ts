@@ -5,11 +5,13 @@ import { readFileSync } from 'node:fs'
 import type { Clock } from './clock.js'
 import type { Config } from './config.js'
 import forwardAuthRoutes from './forward-auth/routes.js'
-import { loggerOptions } from './logger.js'
+import { loggerOptions, RequestLogController } from './logger.js'
 import database from './plugins/database.js'
-import errors from './plugins/errors.js'
+import errors, { frameworkErrors } from './plugins/errors.js'
 import health from './plugins/health.js'
+import metrics from './plugins/metrics.js'
 import redis from './plugins/redis.js'
+import security from './security/plugin.js'
 import swagger from './plugins/swagger.js'
 import sessions from './sessions/plugin.js'
 import sessionsRoutes from './sessions/routes.js'
@@ -35,7 +37,11 @@ export async function buildApp (config: Config, options: BuildOptions = {}) {
     trustProxy: config.TRUST_PROXY.split(',').map((s) => s.trim()),
     // Wrong types are client errors, not something to coerce quietly.
     ajv: { customOptions: { coerceTypes: false } },
-    return503OnClosing: true
+    return503OnClosing: true,
+    // Malformed escapes and over-long path parameters are answered by Fastify's router before any
+    // hook or error handler: give them the usual shape and a stable code (plugins/errors.ts).
+    frameworkErrors,
+    logController: new RequestLogController()
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   if (config.embeddedDatabase || config.embeddedSessions) {
@@ -50,7 +56,9 @@ export async function buildApp (config: Config, options: BuildOptions = {}) {
   await app.register(users, { config })
   await app.register(sessions, { config, clock: options.clock })
   await app.register(csrf, { config })
+  await app.register(security, { config, clock: options.clock })
 
+  await app.register(metrics)
   await app.register(health)
   await app.register(usersRoutes, { prefix: '/v1', config })
   await app.register(sessionsRoutes, { prefix: '/v1' })

@@ -47,7 +47,16 @@ export const ConfigSchema = Type.Object({
   ALLOWED_ORIGINS: Type.Optional(Type.String({ pattern: '^\\s*https?://[^,/\\s]+\\s*(,\\s*https?://[^,/\\s]+\\s*)*$', description: 'Origins (scheme://host[:port]) allowed to make cookie-authenticated state-changing requests besides the service\'s own, comma-separated (default: none, same-origin only).' })),
 
   LOGIN_URL: Type.Optional(Type.String({ pattern: '^https?://[^\\s]+$', description: 'Forward-auth: absolute URL of the login page; unauthenticated browser navigations are sent to LOGIN_URL?rd=<original URL>. Unset: plain 401.' })),
-  FORWARD_AUTH_HEADERS: Type.Union([Type.Literal('x-auth'), Type.Literal('remote')], { default: 'x-auth', description: 'Forward-auth identity headers: x-auth (X-Auth-User-Id, -Email, -Name, -Roles, X-Auth-Session-Id) or remote (Remote-User, -Email, -Name, -Groups). Default x-auth.' })
+  FORWARD_AUTH_HEADERS: Type.Union([Type.Literal('x-auth'), Type.Literal('remote')], { default: 'x-auth', description: 'Forward-auth identity headers: x-auth (X-Auth-User-Id, -Email, -Name, -Roles, X-Auth-Session-Id) or remote (Remote-User, -Email, -Name, -Groups). Default x-auth.' }),
+
+  LOGIN_THROTTLE: Type.Boolean({ default: true, description: 'Brute-force protection for logins and registration (default true).' }),
+  LOGIN_ACCOUNT_FREE_FAILURES: Type.Integer({ minimum: 1, default: 5, description: 'Failed logins per account before backoff starts (default 5).' }),
+  LOGIN_IP_FREE_FAILURES: Type.Integer({ minimum: 1, default: 20, description: 'Failed logins per client IP before backoff starts (default 20).' }),
+  LOGIN_BACKOFF_BASE_SECONDS: Type.Integer({ minimum: 1, default: 1, description: 'First backoff delay; it doubles with each further failure (default 1).' }),
+  LOGIN_BACKOFF_MAX_SECONDS: Type.Integer({ minimum: 1, default: 900, description: 'Longest backoff delay (default 900 = 15 minutes).' }),
+  LOGIN_FAILURE_WINDOW_SECONDS: Type.Integer({ minimum: 1, default: 3600, description: 'Failures older than this are forgotten (default 3600).' }),
+  REGISTRATION_PER_IP: Type.Integer({ minimum: 0, default: 10, description: 'Registrations per client IP per window (default 10; 0 = unlimited).' }),
+  REGISTRATION_WINDOW_SECONDS: Type.Integer({ minimum: 1, default: 3600, description: 'Window of REGISTRATION_PER_IP (default 3600).' })
 })
 
 export type Config = Static<typeof ConfigSchema> & {

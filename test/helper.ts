@@ -6,6 +6,8 @@ import { loadConfig, type Config } from '../src/config.js'
 
 export const DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
+/** Set (host:port,...) to run the suite against a Redis Cluster instead (scripts/redis-cluster.sh). */
+export const REDIS_CLUSTER_NODES = process.env.TEST_REDIS_CLUSTER_NODES || undefined
 
 /** Isolates a test run's keys in the shared Redis (we never flush shared databases). */
 export const RUN_PREFIX = `test:${randomBytes(4).toString('hex')}:`
@@ -21,13 +23,20 @@ export function testClock (start = Date.now()): Clock & { advance(ms: number): v
 }
 
 export function testConfig (overrides: Record<string, string | undefined> = {}): Config {
+  // A test that names a topology itself (even `REDIS_URL: undefined`, for embedded mode) gets
+  // exactly that; otherwise the run's Redis: the single node, or the cluster when one is given.
+  const chosen = ['REDIS_URL', 'REDIS_SENTINELS', 'REDIS_CLUSTER_NODES'].some((k) => k in overrides)
   return loadConfig({
     NODE_ENV: 'test',
     LOG_LEVEL: 'silent',
     DATABASE_URL,
-    REDIS_URL,
+    ...(chosen ? {} : REDIS_CLUSTER_NODES !== undefined ? { REDIS_CLUSTER_NODES } : { REDIS_URL }),
     REDIS_KEY_PREFIX: RUN_PREFIX,
     COOKIE_SECURE: 'true',
+    // Every inject comes from 127.0.0.1: per-IP limits high enough for whole test files
+    // (test/security/brute-force.test.ts sets its own).
+    LOGIN_IP_FREE_FAILURES: '10000',
+    REGISTRATION_PER_IP: '10000',
     ...overrides
   })
 }

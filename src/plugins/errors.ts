@@ -1,5 +1,5 @@
 import { STATUS_CODES } from 'node:http'
-import type { FastifyError, FastifyInstance } from 'fastify'
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import {
   BodyTooLarge, InternalError, InvalidJson, NotFound, RETRY_AFTER_SECONDS, UnsupportedMediaType, ValidationFailed
@@ -11,6 +11,20 @@ const TRANSLATE: Record<string, (err: FastifyError) => FastifyError> = {
   FST_ERR_CTP_INVALID_JSON_BODY: () => new InvalidJson(),
   FST_ERR_CTP_EMPTY_JSON_BODY: () => new ValidationFailed('body must not be empty'),
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: (err) => new ValidationFailed(err.message)
+}
+
+/**
+ * Fastify's router answers a malformed escape in a path parameter (FST_ERR_BAD_URL, 400) and a
+ * path parameter over 100 characters (FST_ERR_MAX_PARAM_LENGTH, 414) itself, before any hook and
+ * outside the error handler. Passed as the `frameworkErrors` option, this gives them our shape and
+ * a stable code: both are bad input, 400 VALIDATION_FAILED. (Found by the OpenAPI fuzzer.)
+ */
+export function frameworkErrors (err: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  const message = err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+    ? 'params: a path parameter is longer than 100 characters'
+    : 'params: the URL path is not valid percent-encoding'
+  const e = new ValidationFailed(message)
+  reply.code(400).send({ statusCode: 400, code: e.code, error: 'Bad Request', message: e.message })
 }
 
 /**
@@ -43,6 +57,8 @@ async function errorsPlugin (app: FastifyInstance) {
         err = Object.assign(new ValidationFailed(raw.message), { statusCode: status })
       }
     }
+    const retryAfter = (err as { retryAfter?: unknown }).retryAfter
+    if (typeof retryAfter === 'number') reply.header('retry-after', String(retryAfter))
     const statusCode = err.statusCode ?? 500
     reply.code(statusCode).send({
       statusCode,

@@ -30,11 +30,13 @@ export function createRedisClient (config: Config): Redis | Cluster {
     lazyConnect: false
   }
   if (config.REDIS_CLUSTER_NODES !== undefined) {
-    return new Cluster(hostPorts(config.REDIS_CLUSTER_NODES), {
+    const cluster = new Cluster(hostPorts(config.REDIS_CLUSTER_NODES), {
       redisOptions: { ...common, password: config.REDIS_PASSWORD },
       clusterRetryStrategy: (times) => Math.min(times * 100, 2000),
       scaleReads: 'master'
     })
+    boundClusterCommands(cluster, config.REDIS_COMMAND_TIMEOUT_MS)
+    return cluster
   }
   if (config.REDIS_SENTINELS !== undefined) {
     return new Redis({
@@ -46,6 +48,58 @@ export function createRedisClient (config: Config): Redis | Cluster {
     })
   }
   return new Redis(config.REDIS_URL as string, common)
+}
+
+/**
+ * ioredis arms `commandTimeout` only on a node connection, so a command the Cluster client holds in
+ * its own offline queue (cluster down, slots being refreshed) would wait without limit. Arming the
+ * same timer when the Cluster accepts the command bounds the whole call, queue and redirections
+ * included (Command.setTimeout is idempotent, so the node-level timer does not add to it).
+ */
+function boundClusterCommands (cluster: Cluster, timeoutMs: number) {
+  type Cmd = { setTimeout?: (ms: number) => void }
+  const sendCommand = cluster.sendCommand.bind(cluster) as (command: Cmd, ...rest: unknown[]) => unknown
+  Object.assign(cluster, {
+    sendCommand (command: Cmd, ...rest: unknown[]) {
+      command.setTimeout?.(timeoutMs)
+      return sendCommand(command, ...rest)
+    }
+  })
+}
+
+/**
+ * A connection whose peer vanished without a FIN or RST (host powered off, network partition,
+ * a middlebox dropping the flow) looks open for many minutes: every command times out, ioredis
+ * never reconnects, and replies would stay out of step with commands. A PING every `intervalMs`
+ * that times out twice in a row drops the connection so ioredis reconnects by itself.
+ */
+export function watchConnection (client: Redis, intervalMs: number, onStuck: () => void): () => void {
+  let misses = 0
+  let inFlight = false
+  const timer = setInterval(() => {
+    if (inFlight || client.status !== 'ready') return
+    inFlight = true
+    client.ping().then(() => { misses = 0 }, () => {
+      if (++misses < 2) return
+      misses = 0
+      onStuck()
+      client.disconnect(true)
+    }).finally(() => { inFlight = false })
+  }, intervalMs)
+  timer.unref()
+  return () => clearInterval(timer)
+}
+
+const STARTUP_WAIT_MS = 3000
+
+/** Resolves when the client is ready or after `ms`, whichever comes first; never rejects. */
+export async function readyWithin (client: Redis | Cluster, ms: number): Promise<void> {
+  if (client.status === 'ready') return
+  await new Promise<void>((resolve) => {
+    const done = () => { clearTimeout(timer); client.off('ready', done); resolve() }
+    const timer = setTimeout(done, ms)
+    client.once('ready', done)
+  })
 }
 
 /*
@@ -61,9 +115,29 @@ async function redisPlugin (app: FastifyInstance, { config }: { config: Config }
     lastError = err.message
   })
   client.on('ready', () => { lastError = '' })
+  const watchIntervalMs = Math.max(1000, config.REDIS_COMMAND_TIMEOUT_MS * 2)
+  const onStuck = () => app.log.warn('redis connection stopped answering; reconnecting')
+  const watched = new Map<Redis, () => void>()
+  if (client instanceof Cluster) {
+    // Each node connection of the cluster gets its own watchdog, for as long as it is in the pool.
+    client.on('+node', (node: Redis) => watched.set(node, watchConnection(node, watchIntervalMs, onStuck)))
+    client.on('-node', (node: Redis) => { watched.get(node)?.(); watched.delete(node) })
+  } else {
+    watched.set(client, watchConnection(client, watchIntervalMs, onStuck))
+  }
   app.decorate<Redis | Cluster>('redis', client)
+  // Give the connection (for a cluster: the slot map) a moment before serving, so the first
+  // requests are not spent waiting for it; a Redis that is down does not hold the start longer.
+  await readyWithin(client, STARTUP_WAIT_MS)
+  if (client.status !== 'ready') app.log.warn('redis not reachable at start; serving 503 until it is')
   app.addHook('onClose', async () => {
-    await client.quit().catch(() => client.disconnect())
+    for (const stop of watched.values()) stop()
+    // QUIT lets in-flight replies arrive; against a dead Redis it could wait, so shutdown is bounded.
+    let timer: NodeJS.Timeout | undefined
+    const bound = new Promise<void>((resolve) => { timer = setTimeout(resolve, config.REDIS_COMMAND_TIMEOUT_MS * 2) })
+    await Promise.race([client.quit().catch(() => {}), bound])
+    clearTimeout(timer)
+    client.disconnect()
   })
 }
 

@@ -27,10 +27,16 @@ export interface Auth {
   clearCookie(reply: FastifyReply): void
 }
 
+/** What validating this request's credential found; read by the metrics plugin. null: not validated. */
+export type SessionOutcome = 'valid' | 'invalid' | 'expired'
+
 declare module 'fastify' {
   interface FastifyInstance {
     sessions: SessionStore
     auth: Auth
+  }
+  interface FastifyRequest {
+    sessionOutcome: SessionOutcome | null
   }
 }
 
@@ -46,6 +52,7 @@ async function sessionsPlugin (app: FastifyInstance, { config, clock = systemClo
     ? createMemorySessionStore({ clock, options })
     : createRedisSessionStore({ redis: app.redis, prefix: config.REDIS_KEY_PREFIX, clock, options })
   app.decorate('sessions', store)
+  app.decorateRequest('sessionOutcome', null)
   app.addHook('onClose', async () => { await store.close() })
 
   const cookieOptions = {
@@ -69,8 +76,12 @@ async function sessionsPlugin (app: FastifyInstance, { config, clock = systemClo
 
     async current (request, { extend = true } = {}) {
       const cred = auth.credential(request)
-      if (!cred) return null
+      if (!cred) {
+        request.sessionOutcome = 'invalid'
+        return null
+      }
       const result = await store.validate(cred.token, { extend })
+      request.sessionOutcome = result.status
       return result.status === 'valid' ? { session: result.session, ...cred } : null
     },
 

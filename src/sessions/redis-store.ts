@@ -7,75 +7,87 @@ import { hashSecret, isSessionId, newSecret, newSessionId, parseToken, sameHash,
 /*
  * Keys (every key of one user shares the hash tag `{tag}`, so each script below touches one slot
  * and works unchanged on Redis Cluster):
- *   <prefix>s:{tag}rest   session hash: h (secret SHA-256), d (user JSON), c, l, e, a (ms), ip, ua
+ *   <prefix>s:{tag}rest   session: one string (layout below), PEXPIREAT its idle expiry
  *   <prefix>u:{tag}<uid>  sorted set: the user's session ids, scored by absolute expiry
- * The session key expires with PEXPIREAT at its idle expiry (capped by the absolute one), so Redis
- * itself forgets dead sessions; the index is pruned by score and by missing keys as it is read.
+ * Redis itself forgets dead sessions; the index is pruned by score and by missing keys as it is read.
+ *
+ * Session value, a plain string with a fixed-width head so Lua reads fields with string.sub and
+ * slides the expiry in place with SETRANGE (a hash of these fields would exceed Redis'
+ * listpack limits and cost ~2.5x the memory):
+ *   [1..43]  SHA-256 of the secret, base64url
+ *   [44..56] createdAt   [57..69] lastSeenAt   [70..82] idle expiry   [83..95] absolute expiry
+ *            (ms since the epoch, 13 zero-padded digits)
+ *   [96..]   JSON [ip, userAgent] "\n" JSON [id, email, name, roles]
  */
+const HEAD = 95
+const pad = (ms: number) => String(ms).padStart(13, '0')
 
-const FIELDS = ['h', 'd', 'c', 'l', 'e', 'a', 'ip', 'ua'] as const
-
-// Lua numbers print as %.14g; format integers explicitly so millisecond timestamps stay exact.
+// KEYS[1] session, KEYS[2] index; ARGV[1] id, ARGV[2] value, ARGV[3] idle expiry, ARGV[4] absolute
+// expiry, ARGV[5] now.
 const CREATE = `
-redis.call('HSET', KEYS[1], 'h', ARGV[2], 'd', ARGV[3], 'c', ARGV[4], 'l', ARGV[4], 'e', ARGV[5], 'a', ARGV[6], 'ip', ARGV[7], 'ua', ARGV[8])
-redis.call('PEXPIREAT', KEYS[1], ARGV[5])
+redis.call('SET', KEYS[1], ARGV[2], 'PXAT', ARGV[3])
 -- prune index members past their absolute expiry, then add this one
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[4])
-redis.call('ZADD', KEYS[2], ARGV[6], ARGV[1])
-if redis.call('PEXPIRETIME', KEYS[2]) < tonumber(ARGV[6]) then redis.call('PEXPIREAT', KEYS[2], ARGV[6]) end
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[5])
+redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1])
+if redis.call('PEXPIRETIME', KEYS[2]) < tonumber(ARGV[4]) then redis.call('PEXPIREAT', KEYS[2], ARGV[4]) end
 return 1
 `
 
-// The hot path: read, check, and slide in one round trip.
+// The hot path: read, check, and slide in one round trip. KEYS[1] session; ARGV[1] secret hash,
+// ARGV[2] now (13 digits), ARGV[3] idle TTL, ARGV[4] throttle, ARGV[5] '1' to extend.
 const VALIDATE = `
-local f = redis.call('HMGET', KEYS[1], 'h', 'd', 'c', 'l', 'e', 'a', 'ip', 'ua')
-if not f[1] then return false end
+local v = redis.call('GET', KEYS[1])
+if not v then return false end
 -- Lua interns strings: this equality is a pointer compare, its time independent of matching bytes.
 -- A wrong secret neither reads nor extends the session.
-if f[1] ~= ARGV[1] then return false end
+if string.sub(v, 1, 43) ~= ARGV[1] then return false end
 local now = tonumber(ARGV[2])
-local l, e, a = tonumber(f[4]), tonumber(f[5]), tonumber(f[6])
+local l, e, a = tonumber(string.sub(v, 57, 69)), tonumber(string.sub(v, 70, 82)), tonumber(string.sub(v, 83, 95))
 if now >= e or now >= a then
   redis.call('DEL', KEYS[1])
   return 0
 end
 if ARGV[5] == '1' and now - l >= tonumber(ARGV[4]) then
-  l = now
-  e = math.min(now + tonumber(ARGV[3]), a)
-  local es = string.format('%.0f', e)
-  redis.call('HSET', KEYS[1], 'l', ARGV[2], 'e', es)
+  -- Lua numbers print as %.14g: format the timestamp explicitly so it stays exact.
+  local es = string.format('%013.0f', math.min(now + tonumber(ARGV[3]), a))
+  redis.call('SETRANGE', KEYS[1], 56, ARGV[2] .. es)
   redis.call('PEXPIREAT', KEYS[1], es)
-  f[4] = ARGV[2]
-  f[5] = es
+  return string.sub(v, 1, 56) .. ARGV[2] .. es .. string.sub(v, 83)
 end
-return f
+return v
+`
+
+// Lua: is the session value v live at now?
+const LIVE = `
+local function live (v, now)
+  return v and now < tonumber(string.sub(v, 70, 82)) and now < tonumber(string.sub(v, 83, 95))
+end
 `
 
 // KEYS[1] index, KEYS[2] session; ARGV[1] id, ARGV[2] '1' to require that the index holds the id,
 // ARGV[3] now. Returns 1 only if a live session was revoked (an expired one is dropped all the same).
-const REVOKE = `
+const REVOKE = LIVE + `
 if ARGV[2] == '1' and not redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 0 end
 redis.call('ZREM', KEYS[1], ARGV[1])
-local ea = redis.call('HMGET', KEYS[2], 'e', 'a')
+local v = redis.call('GET', KEYS[2])
 redis.call('DEL', KEYS[2])
-local now = tonumber(ARGV[3])
-if ea[1] and now < tonumber(ea[1]) and now < tonumber(ea[2]) then return 1 end
+if live(v, tonumber(ARGV[3])) then return 1 end
 return 0
 `
 
 // KEYS[1] index, KEYS[2..n] sessions; ARGV[1] now, ARGV[2..n] their ids.
-// Returns the fields of each live session; drops index members whose session is gone or expired.
-const FETCH = `
+// Returns id, value pairs of the live sessions; drops index members whose session is gone or expired.
+const FETCH = LIVE + `
 local now = tonumber(ARGV[1])
 local out = {}
 for i = 2, #KEYS do
-  local f = redis.call('HMGET', KEYS[i], 'h', 'd', 'c', 'l', 'e', 'a', 'ip', 'ua')
-  if not f[1] or now >= tonumber(f[5]) or now >= tonumber(f[6]) then
-    redis.call('ZREM', KEYS[1], ARGV[i])
-    if f[1] then redis.call('DEL', KEYS[i]) end
+  local v = redis.call('GET', KEYS[i])
+  if live(v, now) then
+    out[#out + 1] = ARGV[i]
+    out[#out + 1] = v
   else
-    f[1] = ARGV[i]
-    out[#out + 1] = f
+    redis.call('ZREM', KEYS[1], ARGV[i])
+    if v then redis.call('DEL', KEYS[i]) end
   end
 end
 return out
@@ -87,7 +99,7 @@ return out
 // clock by a little), and a revoke drops expired ones all the same.
 // The caller read the index just before; if a session was added since, it is told to read again
 // (-1), so "revoke all" never misses one created concurrently.
-const FOR_ALL = `
+const FOR_ALL = LIVE + `
 local listed = {}
 for i = 4, #ARGV do listed[ARGV[i]] = true end
 for _, m in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
@@ -97,18 +109,20 @@ local now = tonumber(ARGV[3])
 local n = 0
 for i = 2, #KEYS do
   local id = ARGV[i + 2]
-  local ea = redis.call('HMGET', KEYS[i], 'e', 'a')
-  local live = ea[1] and now < tonumber(ea[1]) and now < tonumber(ea[2])
+  local v = redis.call('GET', KEYS[i])
+  local alive = live(v, now)
   if ARGV[1] == 'revoke' then
     if id ~= ARGV[2] then
       redis.call('DEL', KEYS[i])
       redis.call('ZREM', KEYS[1], id)
-      if live then n = n + 1 end
+      if alive then n = n + 1 end
     end
-  elseif live then
-    redis.call('HSET', KEYS[i], 'd', ARGV[2])
+  elseif alive then
+    -- keep the head and [ip, userAgent]; replace the user snapshot after the newline
+    local nl = string.find(v, '\\n', ${HEAD + 1}, true)
+    redis.call('SET', KEYS[i], string.sub(v, 1, nl) .. ARGV[2], 'KEEPTTL')
     n = n + 1
-  elseif not ea[1] then
+  elseif not v then
     -- Redis already expired this session: prune its index member while we are here.
     redis.call('ZREM', KEYS[1], id)
   end
@@ -116,14 +130,20 @@ end
 return n
 `
 
+// The user snapshot as a JSON array: the field names would cost bytes in every session.
+const encodeUser = (u: SessionUser) => JSON.stringify([u.id, u.email, u.name, u.roles])
+function decodeUser (json: string): SessionUser {
+  const [id, email, name, roles] = JSON.parse(json) as [string, string, string | null, string[]]
+  return { id, email, name, roles }
+}
+
 type RedisClient = Redis | Cluster
-type Fields = [string | null, string | null, string | null, string | null, string | null, string | null, string | null, string | null]
 
 interface SessionCommands {
   sessCreate(k1: string, k2: string, ...args: string[]): Promise<number>
-  sessValidate(k1: string, ...args: string[]): Promise<Fields | 0 | null>
+  sessValidate(k1: string, ...args: string[]): Promise<string | 0 | null>
   sessRevoke(k1: string, k2: string, id: string, requireMember: string, now: string): Promise<number>
-  sessFetch(...args: (string | number)[]): Promise<Fields[]>
+  sessFetch(...args: (string | number)[]): Promise<string[]>
   sessForAll(...args: (string | number)[]): Promise<number>
 }
 
@@ -159,16 +179,18 @@ export function createRedisSessionStore ({ redis, prefix, clock, options }: {
     }
   }
 
-  function toRecord (id: string, f: Fields): SessionRecord {
+  function toRecord (id: string, v: string): SessionRecord {
+    const nl = v.indexOf('\n', HEAD)
+    const [ip, userAgent] = JSON.parse(v.slice(HEAD, nl)) as [string | null, string | null]
     return {
       id,
-      user: JSON.parse(f[1] as string) as SessionUser,
-      createdAt: Number(f[2]),
-      lastSeenAt: Number(f[3]),
-      expiresAt: Number(f[4]),
-      absoluteExpiresAt: Number(f[5]),
-      ip: f[6] || null,
-      userAgent: f[7] || null
+      user: decodeUser(v.slice(nl + 1)),
+      createdAt: Number(v.slice(43, 56)),
+      lastSeenAt: Number(v.slice(56, 69)),
+      expiresAt: Number(v.slice(69, 82)),
+      absoluteExpiresAt: Number(v.slice(82, 95)),
+      ip,
+      userAgent
     }
   }
 
@@ -195,8 +217,9 @@ export function createRedisSessionStore ({ redis, prefix, clock, options }: {
       const absoluteExpiresAt = now + options.absoluteTtlMs
       const expiresAt = Math.min(now + options.idleTtlMs, absoluteExpiresAt)
       const snapshot: SessionUser = { id: user.id, email: user.email, name: user.name, roles: user.roles }
-      await call(() => r.sessCreate(sessionKey(id), indexKey(user.id), id, hashSecret(secret), JSON.stringify(snapshot),
-        String(now), String(expiresAt), String(absoluteExpiresAt), meta.ip ?? '', meta.userAgent ?? ''))
+      const value = hashSecret(secret) + pad(now) + pad(now) + pad(expiresAt) + pad(absoluteExpiresAt) +
+        JSON.stringify([meta.ip, meta.userAgent]) + '\n' + encodeUser(snapshot)
+      await call(() => r.sessCreate(sessionKey(id), indexKey(user.id), id, value, String(expiresAt), String(absoluteExpiresAt), String(now)))
       return {
         token: `${id}.${secret}`,
         session: { id, user: snapshot, createdAt: now, lastSeenAt: now, expiresAt, absoluteExpiresAt, ip: meta.ip, userAgent: meta.userAgent }
@@ -207,20 +230,20 @@ export function createRedisSessionStore ({ redis, prefix, clock, options }: {
       const parsed = parseToken(token)
       if (!parsed) return { status: 'invalid' }
       const hash = hashSecret(parsed.secret)
-      const f = await call(() => r.sessValidate(sessionKey(parsed.id), hash, String(clock.now()),
+      const v = await call(() => r.sessValidate(sessionKey(parsed.id), hash, pad(clock.now()),
         String(options.idleTtlMs), String(options.extendThrottleMs), extend ? '1' : '0'))
-      if (f === null) return { status: 'invalid' }
-      if (f === 0) return { status: 'expired' }
+      if (v === null) return { status: 'invalid' }
+      if (v === 0) return { status: 'expired' }
       // The script already compared; compare again in constant time where we control the code.
-      if (!sameHash(f[0] as string, hash)) return { status: 'invalid' }
-      return { status: 'valid', session: toRecord(parsed.id, f) }
+      if (!sameHash(v.slice(0, 43), hash)) return { status: 'invalid' }
+      return { status: 'valid', session: toRecord(parsed.id, v) }
     },
 
     async get (id) {
       if (!isSessionId(id)) return null
-      const f = await call(() => r.hmget(sessionKey(id), ...FIELDS)) as Fields
-      if (f[0] === null) return null
-      const record = toRecord(id, f)
+      const v = await call(() => r.get(sessionKey(id)))
+      if (v === null) return null
+      const record = toRecord(id, v)
       return clock.now() >= record.expiresAt ? null : record
     },
 
@@ -228,7 +251,9 @@ export function createRedisSessionStore ({ redis, prefix, clock, options }: {
       const ids = await readIndex(userId)
       if (ids.length === 0) return []
       const rows = await call(() => r.sessFetch(1 + ids.length, indexKey(userId), ...ids.map(sessionKey), String(clock.now()), ...ids))
-      return rows.map((f) => toRecord(f[0] as string, f)).sort((a, b) => b.createdAt - a.createdAt)
+      const out: SessionRecord[] = []
+      for (let i = 0; i + 1 < rows.length; i += 2) out.push(toRecord(rows[i] as string, rows[i + 1] as string))
+      return out.sort((a, b) => b.createdAt - a.createdAt)
     },
 
     async revoke (id, userId) {
@@ -238,9 +263,9 @@ export function createRedisSessionStore ({ redis, prefix, clock, options }: {
       if (userId !== undefined && id.slice(0, TAG_LENGTH) !== userTag(userId)) return false
       let owner = userId
       if (owner === undefined) {
-        const d = await call(() => r.hget(sessionKey(id), 'd'))
-        if (d === null) return false
-        owner = (JSON.parse(d) as SessionUser).id
+        const v = await call(() => r.get(sessionKey(id)))
+        if (v === null) return false
+        owner = toRecord(id, v).user.id
       }
       const n = await call(() => r.sessRevoke(indexKey(owner), sessionKey(id), id, userId === undefined ? '0' : '1', String(clock.now())))
       return n === 1
@@ -252,7 +277,7 @@ export function createRedisSessionStore ({ redis, prefix, clock, options }: {
 
     async updateUser (user) {
       const snapshot: SessionUser = { id: user.id, email: user.email, name: user.name, roles: user.roles }
-      return await forAll(user.id, 'update', JSON.stringify(snapshot))
+      return await forAll(user.id, 'update', encodeUser(snapshot))
     },
 
     async ping () {

@@ -18,15 +18,21 @@ const sessionsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         201: ref(SessionWithTokenSchema),
         400: errorResponse('VALIDATION_FAILED'),
         401: errorResponse('INVALID_CREDENTIALS: same body for unknown email, wrong password and disabled account'),
+        429: errorResponse('RATE_LIMITED: too many failed logins for this account or from this address; see Retry-After'),
         503: errorResponse('STORE_UNAVAILABLE, DATABASE_UNAVAILABLE')
       }
     }
   }, async (request, reply) => {
     const { email, password } = request.body
+    await app.loginThrottle.assertAllowed(email, request.ip)
     const user = await app.users.findByEmail(email)
     // Always one argon2 verification, even for unknown emails, so timing does not tell them apart.
     const ok = await app.passwords.verify(user?.passwordHash ?? null, password)
-    if (!ok || !user || user.disabledAt !== null) throw new InvalidCredentials()
+    if (!ok || !user || user.disabledAt !== null) {
+      await app.loginThrottle.recordFailure(email, request.ip)
+      throw new InvalidCredentials()
+    }
+    await app.loginThrottle.recordSuccess(email)
     if (app.passwords.needsRehash(user.passwordHash)) {
       // Parameters were raised since this hash was made: upgrade it while we have the password.
       const passwordHash = await app.passwords.hash(password)
@@ -100,6 +106,7 @@ const sessionsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     }
   }, async (request) => {
     const result = await app.sessions.validate(request.body.token, { extend: request.body.extend ?? true })
+    request.sessionOutcome = result.status
     if (result.status !== 'valid') throw new SessionInvalid()
     return toSessionView(result.session, false)
   })

@@ -6,12 +6,6 @@ import type { CurrentSession } from '../sessions/plugin.js'
 import { toUser } from '../sessions/view.js'
 import { ChangePasswordBodySchema, UpdateMeBodySchema } from './schemas.js'
 
-/**
- * Hook point for brute-force limits (issue 7): a wrong current password on a password change counts
- * like a failed login for that account and client IP. Deliberately does nothing yet.
- */
-export async function onWrongCurrentPassword (_request: FastifyRequest, _userId: string): Promise<void> {}
-
 /** "My account": change my name, change my password. */
 const meRoutes: FastifyPluginAsyncTypebox = async (app) => {
   /** The caller's user row; a session whose user was deleted or disabled meanwhile is dead. */
@@ -63,6 +57,7 @@ const meRoutes: FastifyPluginAsyncTypebox = async (app) => {
         400: errorResponse('VALIDATION_FAILED, PASSWORD_TOO_COMMON'),
         401: errorResponse('SESSION_INVALID (no session), INVALID_CREDENTIALS (wrong current password)'),
         403: errorResponse('CSRF_REJECTED'),
+        429: errorResponse('RATE_LIMITED: too many wrong passwords for this account or from this address; see Retry-After'),
         503: errorResponse('STORE_UNAVAILABLE, DATABASE_UNAVAILABLE')
       }
     }
@@ -70,11 +65,14 @@ const meRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const current = await app.auth.require(request, { extend: false })
     const user = await currentUser(request, current)
     const { currentPassword, newPassword } = request.body
-    // A stolen session alone must not be enough to take the account over.
+    // A stolen session alone must not be enough to take the account over, nor to guess the
+    // password through this route: wrong current passwords count like failed logins (SPEC §7).
+    await app.loginThrottle.assertAllowed(user.email, request.ip)
     if (!await app.passwords.verify(user.passwordHash, currentPassword)) {
-      await onWrongCurrentPassword(request, user.id)
+      await app.loginThrottle.recordFailure(user.email, request.ip)
       throw new InvalidCredentials()
     }
+    await app.loginThrottle.recordSuccess(user.email)
     if (app.passwords.isCommon(newPassword)) throw new PasswordTooCommon()
     const passwordHash = await app.passwords.hash(newPassword)
     const updated = await app.users.update(user.id, { passwordHash, passwordChangedAt: new Date() })

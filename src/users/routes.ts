@@ -17,11 +17,13 @@ const usersRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, {
         400: errorResponse('VALIDATION_FAILED, PASSWORD_TOO_COMMON'),
         403: errorResponse('REGISTRATION_CLOSED'),
         409: errorResponse('EMAIL_TAKEN'),
+        429: errorResponse('RATE_LIMITED: too many registrations from this address; see Retry-After'),
         503: errorResponse('STORE_UNAVAILABLE, DATABASE_UNAVAILABLE')
       }
     }
   }, async (request, reply) => {
     if (!config.ALLOW_REGISTRATION) throw new RegistrationClosed()
+    await app.loginThrottle.assertRegistrationAllowed(request.ip)
     const { email, password, name } = request.body
     if (app.passwords.isCommon(password)) throw new PasswordTooCommon()
     const passwordHash = await app.passwords.hash(password)

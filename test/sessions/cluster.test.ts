@@ -1,12 +1,9 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import t, { type Test } from 'tap'
+import { spawnSync } from 'node:child_process'
+import t from 'tap'
 import { createRedisClient } from '../../src/plugins/redis.js'
 import { createRedisSessionStore } from '../../src/sessions/redis-store.js'
 import { userTag } from '../../src/sessions/token.js'
+import { startRedisCluster } from '../support/redis-cluster.js'
 import { bearer, build, login, PASSWORD, register, RUN_PREFIX, testConfig } from '../helper.js'
 import { OPTIONS, storeContract } from './store-contract.js'
 
@@ -18,52 +15,9 @@ import { OPTIONS, storeContract } from './store-contract.js'
 const hasRedis = spawnSync('redis-server', ['--version']).status === 0
 if (!hasRedis) t.plan(0, 'redis-server not installed')
 
-async function freePort (): Promise<number> {
-  // A cluster node also listens on port + 10000: pick ports below 55535 where both are free.
-  for (;;) {
-    const port = 20000 + Math.floor(Math.random() * 30000)
-    const ok = await Promise.all([port, port + 10000].map((p) => new Promise<boolean>((resolve) => {
-      const s = createServer().once('error', () => resolve(false)).listen(p, '127.0.0.1', () => s.close(() => resolve(true)))
-    })))
-    if (ok.every(Boolean)) return port
-  }
-}
-
-async function startCluster (t: Test): Promise<string> {
-  const dir = mkdtempSync(join(tmpdir(), 'sessiond-cluster-'))
-  const ports: number[] = []
-  const procs: ChildProcess[] = []
-  t.teardown(() => {
-    for (const p of procs) p.kill('SIGKILL')
-    rmSync(dir, { recursive: true, force: true })
-  })
-  for (let i = 0; i < 3; i++) {
-    const port = await freePort()
-    ports.push(port)
-    procs.push(spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--cluster-enabled', 'yes',
-      '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', '2000', '--appendonly', 'no',
-      '--save', '', '--dir', dir], { stdio: 'ignore' }))
-  }
-  for (const port of ports) {
-    for (let i = 0; spawnSync('redis-cli', ['-p', String(port), 'ping']).stdout?.toString().trim() !== 'PONG'; i++) {
-      if (i > 100) throw new Error(`redis-server on ${port} did not start`)
-      await new Promise((resolve) => setTimeout(resolve, 50))
-    }
-  }
-  const create = spawnSync('redis-cli', ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes'])
-  if (create.status !== 0) throw new Error(`cluster create failed: ${create.stdout?.toString()}${create.stderr?.toString()}`)
-  for (let i = 0; ; i++) {
-    const states = ports.map((p) => spawnSync('redis-cli', ['-p', String(p), 'cluster', 'info']).stdout?.toString() ?? '')
-    if (states.every((s) => s.includes('cluster_state:ok'))) break
-    if (i > 200) throw new Error('cluster did not become ok')
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-  return ports.map((p) => `127.0.0.1:${p}`).join(',')
-}
-
 if (hasRedis) {
   t.test('on a Redis Cluster', async (t) => {
-    const nodes = await startCluster(t)
+    const nodes = await startRedisCluster(t)
     const env = { REDIS_URL: undefined, REDIS_CLUSTER_NODES: nodes }
 
     t.test('store contract', async (t) => {
