@@ -65,7 +65,7 @@ export function markdown (res: any): string {
   L.push('')
   L.push('★ the limit for the 50-connection figures (the faster of the two ioredis settings by req/s); ☆ the limit for single-connection p50 (the one with the lower p50), where it differs.')
   L.push('CPU µs/req: user + system time of the server process and of redis-server (from /proc) during the loaded runs, divided by requests; unlike req/s it hardly moves when other work shares the machine, so it shows what each request costs.')
-  L.push('Round trips: top-level commands per request seen by `MONITOR` over 200 sequential requests. Commands: `INFO commandstats` over the loaded runs, which also counts what a Lua script runs inside (an `EVALSHA` doing `HMGET` counts 2).')
+  L.push('Round trips: top-level commands per request seen by `MONITOR` over 200 sequential requests. Commands: `INFO commandstats` over the loaded runs, which also counts what a Lua script runs inside (an `EVALSHA` whose script runs a `GET` counts 2).')
   if (res.sessiond.forwardError) L.push('', `forward-auth: ${res.sessiond.forwardError}.`)
   const bad = vs.filter((v) => v.non2xx || v.socketErrors)
   if (bad.length) L.push('', `Errors during load: ${bad.map((v) => `${v.key} ${v.non2xx} non-2xx, ${v.socketErrors} socket errors`).join('; ')}.`)
