@@ -6,9 +6,10 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { accessSync, constants, chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs'
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http'
-import { connect, createServer } from 'node:net'
+import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { delimiter, join } from 'node:path'
+import { freePort } from '../support/ports.js'
 
 export const EXAMPLE = new URL('../../examples/nginx.conf', import.meta.url)
 
@@ -35,14 +36,7 @@ export function findNginx (): string | null {
   return null
 }
 
-/** A loopback port that was free a moment ago. */
-export async function freePort (): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
+export { freePort }
 
 function replaceOnce (text: string, search: string, replacement: string): string {
   const at = text.indexOf(search)
