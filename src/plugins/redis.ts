@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { Cluster, Redis, type RedisOptions } from 'ioredis'
 import type { Config } from '../config.js'
+import { StoreUnavailable } from '../errors.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -24,6 +25,10 @@ export function createRedisClient (config: Config): Redis | Cluster {
   const common: RedisOptions = {
     commandTimeout: config.REDIS_COMMAND_TIMEOUT_MS,
     maxRetriesPerRequest: 1,
+    // Commands issued in the same tick leave in one write and Redis reads them in one go: fewer
+    // syscalls on both sides under concurrency (bench/findings.md). A command queued behind a
+    // pipeline still in flight is not yet timed by ioredis, so storeCall() bounds the whole wait.
+    enableAutoPipelining: true,
     connectTimeout: Math.max(1000, config.REDIS_COMMAND_TIMEOUT_MS * 2),
     // Keep trying to reconnect forever, at most every 2 s: recovery needs no restart.
     retryStrategy: (times) => Math.min(times * 100, 2000),
@@ -48,6 +53,29 @@ export function createRedisClient (config: Config): Redis | Cluster {
     })
   }
   return new Redis(config.REDIS_URL as string, common)
+}
+
+/**
+ * Returns a wrapper for store calls: every failure (refused, timed out, cluster down, read-only
+ * replica during failover) becomes StoreUnavailable (503, never 401), and the call fails after
+ * `timeoutMs` however long it waited in a queue. ioredis' commandTimeout starts only when a
+ * command is written; with auto-pipelining a command may first wait for the pipeline in flight
+ * (against a hanging Redis: a whole timeout), so without this bound a call could take two.
+ */
+export function storeCall (timeoutMs: number) {
+  return function call<T> (fn: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(new StoreUnavailable({ cause: new Error(`Redis did not answer within ${timeoutMs} ms`) }))
+      }, timeoutMs)
+      const fail = (err: unknown) => { clearTimeout(timer); reject(new StoreUnavailable({ cause: err })) }
+      try {
+        fn().then((value) => { clearTimeout(timer); resolve(value) }, fail)
+      } catch (err) {
+        fail(err)
+      }
+    })
+  }
 }
 
 /**

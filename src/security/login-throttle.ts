@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto'
 import type { Cluster, Redis } from 'ioredis'
 import type { Clock } from '../clock.js'
-import { RateLimited, StoreUnavailable } from '../errors.js'
+import { RateLimited } from '../errors.js'
+import { storeCall } from '../plugins/redis.js'
 
 /*
  * Brute-force protection (SPEC §7). Failed logins are counted per account (the trimmed, lowercased
@@ -104,7 +105,7 @@ type ThrottleCommands = {
   bfHit(key: string, windowMs: string): Promise<[number, number]>
 }
 
-export function redisBackend (redis: Redis | Cluster, options: ThrottleOptions): Backend {
+export function redisBackend (redis: Redis | Cluster, options: ThrottleOptions, timeoutMs = 500): Backend {
   const r = redis as (Redis | Cluster) & Partial<ThrottleCommands>
   if (typeof r.bfFail !== 'function') {
     r.defineCommand('bfFail', { numberOfKeys: 1, lua: FAIL })
@@ -112,9 +113,7 @@ export function redisBackend (redis: Redis | Cluster, options: ThrottleOptions):
   }
   const c = r as (Redis | Cluster) & ThrottleCommands
   // A Redis failure here is the same outage validate sees: 503, never a silent pass.
-  const call = async <T>(fn: () => Promise<T>) => {
-    try { return await fn() } catch (err) { throw new StoreUnavailable({ cause: err }) }
-  }
+  const call = storeCall(timeoutMs)
   return {
     async read (key) {
       const [n, t] = await call(() => c.hmget(key, 'n', 't'))

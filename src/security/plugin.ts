@@ -27,7 +27,7 @@ export function throttleOptions (config: Config): ThrottleOptions {
 async function securityPlugin (app: FastifyInstance, { config, clock = systemClock }: { config: Config, clock?: Clock }) {
   const options = throttleOptions(config)
   // Counters live where sessions live: Redis (shared by every replica), or memory in embedded mode.
-  const backend = config.embeddedSessions ? memoryBackend(clock, options) : redisBackend(app.redis, options)
+  const backend = config.embeddedSessions ? memoryBackend(clock, options) : redisBackend(app.redis, options, config.REDIS_COMMAND_TIMEOUT_MS)
   app.decorate('loginThrottle', createLoginThrottle({ backend, clock, options, prefix: config.REDIS_KEY_PREFIX }))
 }
 

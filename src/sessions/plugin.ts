@@ -50,7 +50,7 @@ async function sessionsPlugin (app: FastifyInstance, { config, clock = systemClo
   }
   const store = config.embeddedSessions
     ? createMemorySessionStore({ clock, options })
-    : createRedisSessionStore({ redis: app.redis, prefix: config.REDIS_KEY_PREFIX, clock, options })
+    : createRedisSessionStore({ redis: app.redis, prefix: config.REDIS_KEY_PREFIX, clock, options, timeoutMs: config.REDIS_COMMAND_TIMEOUT_MS })
   app.decorate('sessions', store)
   app.decorateRequest('sessionOutcome', null)
   app.addHook('onClose', async () => { await store.close() })

@@ -39,7 +39,7 @@ t.test('Redis holds the expiry it reports, and no usable token', async (t) => {
   t.ok(await redis.pexpiretime(indexKey) >= session.absoluteExpiresAt, 'the index itself expires')
 })
 
-t.test('one validate is one Redis command (EVALSHA), without a write inside the throttle window', { skip: redis instanceof Cluster && 'MONITOR needs a single node' }, async (t) => {
+t.test('one validate is one Redis command: EVALSHA when a slide may be due, else a plain GET', { skip: redis instanceof Cluster && 'MONITOR needs a single node' }, async (t) => {
   const clock = testClock()
   const store = createRedisSessionStore({ redis, prefix, clock, options: OPTIONS })
   const { token } = await store.create(aUser(), { ip: null, userAgent: null })
@@ -51,9 +51,15 @@ t.test('one validate is one Redis command (EVALSHA), without a write inside the 
   monitor.on('monitor', (_time: string, args: string[], from: string) => { if (from === source) seen.push(String(args[0]).toLowerCase()) })
   await new Promise((resolve) => setTimeout(resolve, 50))
   for (let i = 0; i < 10; i++) await store.validate(token)
+  clock.advance(OPTIONS.extendThrottleMs)
+  const slid = await store.validate(token)
+  const after = await store.validate(token)
   await new Promise((resolve) => setTimeout(resolve, 100))
   monitor.disconnect()
   // Commands a script runs show with the source "lua"; this counts what the client sends, i.e.
   // round trips. That the script writes nothing inside the throttle window is in the contract suite.
-  t.same(seen, Array(10).fill('evalsha'), '10 validates → 10 EVALSHA, nothing else from the client')
+  t.same(seen, [...Array(10).fill('get'), 'evalsha', 'get'],
+    'inside the throttle window: GET; once it has passed: one EVALSHA that slides; then GET again')
+  t.equal(slid.status === 'valid' && slid.session.lastSeenAt, clock.now(), 'the script slid the session')
+  t.equal(after.status === 'valid' && after.session.lastSeenAt, clock.now(), 'the GET that follows reads the slid session')
 })
