@@ -65,7 +65,8 @@ async function metricsPlugin (app: FastifyInstance) {
   const loginFailed = logins.labels('failed')
   const loginThrottled = logins.labels('throttled')
 
-  app.addHook('onResponse', async (request: FastifyRequest, reply: FastifyReply) => {
+  // A callback hook, not async: no promise per request.
+  app.addHook('onResponse', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
     const route = request.routeOptions.url ?? UNMATCHED
     const status = reply.statusCode
     duration.observe({ method: request.method, route, status_code: status }, reply.elapsedTime / 1000)
@@ -80,6 +81,7 @@ async function metricsPlugin (app: FastifyInstance) {
       else if (status === 401) loginFailed.inc()
       else if (status === 429) loginThrottled.inc()
     }
+    done()
   })
 
   app.get('/metrics', {
