@@ -3,6 +3,7 @@ import type { Clock } from '../clock.js'
 import { StoreUnavailable } from '../errors.js'
 import { storeCall } from '../plugins/redis.js'
 import type { SessionMeta, SessionRecord, SessionStore, SessionUser, StoreOptions, ValidateResult } from './store.js'
+import { recentSessions } from './recent.js'
 import { hashSecret, isSessionId, newSecret, newSessionId, parseToken, sameHash, TAG_LENGTH, userTag } from './token.js'
 
 /*
@@ -21,8 +22,6 @@ import { hashSecret, isSessionId, newSecret, newSessionId, parseToken, sameHash,
  *   [96..]   JSON [ip, userAgent] "\n" JSON [id, email, name, roles]
  */
 const HEAD = 95
-/** How many sessions' last-seen times validate() keeps in memory (~100 B each). */
-const LAST_SEEN_ENTRIES = 100_000
 const pad = (ms: number) => String(ms).padStart(13, '0')
 
 // KEYS[1] session, KEYS[2] index; ARGV[1] id, ARGV[2] value, ARGV[3] idle expiry, ARGV[4] absolute
@@ -176,12 +175,8 @@ export function createRedisSessionStore ({ redis, prefix, clock, options, timeou
   const indexKey = (userId: string) => `${prefix}u:{${userTag(userId)}}${userId}`
 
   // Session id -> the lastSeenAt this process last read from Redis: only to choose between the
-  // script and a plain GET in validate(), never to answer. Bounded; the oldest entry goes first.
-  const lastSeen = new Map<string, number>()
-  function remember (id: string, at: number) {
-    if (lastSeen.size >= LAST_SEEN_ENTRIES && !lastSeen.has(id)) lastSeen.delete(lastSeen.keys().next().value as string)
-    lastSeen.set(id, at)
-  }
+  // script and a plain GET in validate(), never to answer.
+  const lastSeen = recentSessions()
 
   // Every Redis failure or a call that outlives timeoutMs: the store is unavailable (503, never 401).
   const call = storeCall(timeoutMs)
@@ -248,18 +243,18 @@ export function createRedisSessionStore ({ redis, prefix, clock, options, timeou
         ? await call(() => r.sessValidate(key, hash, pad(now), String(options.idleTtlMs), String(options.extendThrottleMs), '1'))
         : await call(() => r.get(key))
       if (v === null || v === 0) {
-        lastSeen.delete(id)
+        lastSeen.forget(id)
         return { status: v === 0 ? 'expired' : 'invalid' }
       }
       // Constant-time here, whatever the script compared.
       if (!sameHash(v.slice(0, 43), hash)) return { status: 'invalid' }
       if (now >= Number(v.slice(69, 82)) || now >= Number(v.slice(82, 95))) {
         // Redis drops a session at its idle expiry by itself; this catches a clock running ahead of Redis'.
-        lastSeen.delete(id)
+        lastSeen.forget(id)
         await call(() => r.del(key))
         return { status: 'expired' }
       }
-      remember(id, Number(v.slice(56, 69)))
+      lastSeen.set(id, Number(v.slice(56, 69)))
       return { status: 'valid', session: toRecord(id, v) }
     },
 
