@@ -248,14 +248,15 @@ export function createRedisSessionStore ({ redis, prefix, clock, options, timeou
       }
       // Constant-time here, whatever the script compared.
       if (!sameHash(v.slice(0, 43), hash)) return { status: 'invalid' }
-      if (now >= Number(v.slice(69, 82)) || now >= Number(v.slice(82, 95))) {
+      const session = toRecord(id, v)
+      if (now >= session.expiresAt || now >= session.absoluteExpiresAt) {
         // Redis drops a session at its idle expiry by itself; this catches a clock running ahead of Redis'.
         lastSeen.forget(id)
         await call(() => r.del(key))
         return { status: 'expired' }
       }
-      lastSeen.set(id, Number(v.slice(56, 69)))
-      return { status: 'valid', session: toRecord(id, v) }
+      lastSeen.set(id, session.lastSeenAt)
+      return { status: 'valid', session }
     },
 
     async get (id) {
