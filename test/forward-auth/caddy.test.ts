@@ -1,11 +1,12 @@
 import { spawn } from 'node:child_process'
-import { accessSync, constants, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer, type IncomingHttpHeaders } from 'node:http'
-import { connect, type AddressInfo } from 'node:net'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import type { IncomingHttpHeaders } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
-import { delimiter, join } from 'node:path'
+import { join } from 'node:path'
 import t from 'tap'
 import { build, register } from '../helper.js'
+import { canConnect, echoUpstream, findBinary, replaceOnce } from './gateway.js'
 import { freePort, send } from './nginx.js'
 
 /*
@@ -14,43 +15,20 @@ import { freePort, send } from './nginx.js'
  */
 const LOGIN_URL = 'https://login.example.test/signin'
 
-function findCaddy (): string | null {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    if (dir === '') continue
-    try {
-      accessSync(join(dir, 'caddy'), constants.X_OK)
-      return join(dir, 'caddy')
-    } catch {}
-  }
-  return null
-}
-
-function replaceOnce (text: string, search: string, replacement: string): string {
-  const at = text.indexOf(search)
-  if (at === -1 || text.indexOf(search, at + 1) !== -1) throw new Error(`examples/Caddyfile: expected exactly one "${search}"`)
-  return text.slice(0, at) + replacement + text.slice(at + search.length)
-}
-
-const caddy = findCaddy()
+const caddy = findBinary('caddy')
 if (caddy === null) {
   t.test('examples/Caddyfile in a real Caddy', { skip: 'caddy is not installed' }, () => {})
 } else {
   t.test('examples/Caddyfile in a real Caddy, in front of an upstream that echoes its headers', async (t) => {
     const app = await build(t, { LOGIN_URL })
     await app.listen({ host: '127.0.0.1', port: 0 })
-    const seen: IncomingHttpHeaders[] = []
-    const upstream = createServer((req, res) => {
-      seen.push(req.headers)
-      res.end(JSON.stringify({ headers: req.headers }))
-    })
-    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve))
-    t.teardown(() => new Promise<void>((resolve) => { upstream.closeAllConnections(); upstream.close(() => resolve()) }))
+    const { port: upstreamPort, seen } = await echoUpstream(t)
 
     const port = await freePort()
     const sessiond = `127.0.0.1:${(app.server.address() as AddressInfo).port}`
     let conf = readFileSync(new URL('../../examples/Caddyfile', import.meta.url), 'utf8')
-    conf = replaceOnce(conf, 'app.example.com {', `http://127.0.0.1:${port} {`)
-    conf = replaceOnce(conf, 'reverse_proxy 127.0.0.1:8080', `reverse_proxy 127.0.0.1:${(upstream.address() as AddressInfo).port}`)
+    conf = replaceOnce(conf, 'app.example.com {', `http://127.0.0.1:${port} {`, 'examples/Caddyfile')
+    conf = replaceOnce(conf, 'reverse_proxy 127.0.0.1:8080', `reverse_proxy 127.0.0.1:${upstreamPort}`, 'examples/Caddyfile')
     conf = conf.replaceAll('127.0.0.1:3000', sessiond)
     // No admin endpoint, no certificates, and nothing written outside the temporary folder.
     const dir = mkdtempSync(join(tmpdir(), 'sessiond-caddy-'))
@@ -68,11 +46,7 @@ if (caddy === null) {
       rmSync(dir, { recursive: true, force: true })
     })
     const deadline = Date.now() + 10_000
-    while (!(await new Promise<boolean>((resolve) => {
-      const s = connect(port, '127.0.0.1')
-      s.once('connect', () => { s.destroy(); resolve(true) })
-      s.once('error', () => resolve(false))
-    }))) {
+    while (!(await canConnect(port))) {
       if (child.exitCode !== null || Date.now() > deadline) throw new Error(`caddy did not start: ${log}`)
       await new Promise((resolve) => setTimeout(resolve, 50))
     }

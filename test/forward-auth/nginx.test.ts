@@ -1,7 +1,8 @@
-import { createServer, type IncomingHttpHeaders } from 'node:http'
+import type { IncomingHttpHeaders } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import t from 'tap'
 import { build, register } from '../helper.js'
+import { echoUpstream } from './gateway.js'
 import { findNginx, send, startNginx } from './nginx.js'
 
 const LOGIN_URL = 'https://login.example.test/signin'
@@ -16,19 +17,11 @@ if (nginx === null) {
     const app = await build(t, { LOGIN_URL })
     await app.listen({ host: '127.0.0.1', port: 0 })
 
-    // The upstream: records what reached it and echoes the headers back.
-    const seen: IncomingHttpHeaders[] = []
-    const upstream = createServer((req, res) => {
-      seen.push(req.headers)
-      res.setHeader('content-type', 'application/json')
-      res.end(JSON.stringify({ method: req.method, url: req.url, headers: req.headers }))
-    })
-    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve))
-    t.teardown(() => new Promise<void>((resolve) => { upstream.closeAllConnections(); upstream.close(() => resolve()) }))
+    const { port: upstreamPort, seen } = await echoUpstream(t)
 
     const proxy = await startNginx(nginx, {
       sessiond: (app.server.address() as AddressInfo).port,
-      app: (upstream.address() as AddressInfo).port
+      app: upstreamPort
     })
     t.teardown(() => proxy.stop())
     const base = `http://127.0.0.1:${proxy.port}`

@@ -6,10 +6,10 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { accessSync, constants, chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs'
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http'
-import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
-import { delimiter, join } from 'node:path'
+import { join } from 'node:path'
 import { freePort } from '../support/ports.js'
+import { canConnect, findBinary, replaceOnce } from './gateway.js'
 
 export const EXAMPLE = new URL('../../examples/nginx.conf', import.meta.url)
 
@@ -24,49 +24,27 @@ export function findNginx (): string | null {
       return null
     }
   }
-  const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/usr/local/sbin', '/usr/local/nginx/sbin']
-  for (const dir of dirs) {
-    if (dir === '') continue
-    const candidate = join(dir, 'nginx')
-    try {
-      accessSync(candidate, constants.X_OK)
-      return candidate
-    } catch {}
-  }
-  return null
+  return findBinary('nginx', ['/usr/sbin', '/usr/local/sbin', '/usr/local/nginx/sbin'])
 }
 
 export { freePort }
 
-function replaceOnce (text: string, search: string, replacement: string): string {
-  const at = text.indexOf(search)
-  // The example and this template must not drift apart silently.
-  if (at === -1 || text.indexOf(search, at + 1) !== -1) throw new Error(`examples/nginx.conf: expected exactly one "${search}"`)
-  return text.slice(0, at) + replacement + text.slice(at + search.length)
-}
+const edit = (conf: string, search: string, replacement: string) => replaceOnce(conf, search, replacement, 'examples/nginx.conf')
 
 /** examples/nginx.conf with the test's ports, and every file nginx writes kept inside `prefix`. */
 export function renderConfig (prefix: string, ports: { nginx: number, sessiond: number, app: number }, workers = 1, extra = ''): string {
   let conf = readFileSync(EXAMPLE, 'utf8')
-  conf = replaceOnce(conf, 'server 127.0.0.1:3000;', `server 127.0.0.1:${ports.sessiond};`)
-  conf = replaceOnce(conf, 'server 127.0.0.1:8080;', `server 127.0.0.1:${ports.app};`)
-  conf = replaceOnce(conf, 'listen 80;', `listen 127.0.0.1:${ports.nginx};`)
-  conf = replaceOnce(conf, 'worker_processes auto;', `worker_processes ${workers};`)
-  if (extra !== '') conf = replaceOnce(conf, 'server_name _;', `server_name _;\n${extra}`)
-  conf = replaceOnce(conf, 'http {', [
+  conf = edit(conf, 'server 127.0.0.1:3000;', `server 127.0.0.1:${ports.sessiond};`)
+  conf = edit(conf, 'server 127.0.0.1:8080;', `server 127.0.0.1:${ports.app};`)
+  conf = edit(conf, 'listen 80;', `listen 127.0.0.1:${ports.nginx};`)
+  conf = edit(conf, 'worker_processes auto;', `worker_processes ${workers};`)
+  if (extra !== '') conf = edit(conf, 'server_name _;', `server_name _;\n${extra}`)
+  conf = edit(conf, 'http {', [
     'http {',
     `  access_log ${prefix}/logs/access.log;`,
     ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((t) => `  ${t}_temp_path ${prefix}/temp/${t};`)
   ].join('\n'))
   return `daemon off;\npid ${prefix}/nginx.pid;\nerror_log ${prefix}/logs/error.log warn;\n${conf}`
-}
-
-async function canConnect (port: number): Promise<boolean> {
-  return await new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1')
-    socket.once('connect', () => { socket.destroy(); resolve(true) })
-    socket.once('error', () => resolve(false))
-  })
 }
 
 export interface RunningNginx {
