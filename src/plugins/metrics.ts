@@ -1,12 +1,13 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client'
+import { collectDefaultMetrics, Counter, Registry } from 'prom-client'
 import { Type } from 'typebox'
+import { LatencyHistogram } from './latency-histogram.js'
 
 /*
  * prom-client directly rather than fastify-metrics: we need two domain counters fed from our own
  * hook anyway, and doing the latency histogram in that same onResponse hook (from Fastify's
- * reply.elapsedTime) keeps the hot path at one histogram observe plus at most one counter inc,
+ * reply.elapsedTime) keeps the hot path at one histogram observe plus at most one increment,
  * with no per-request timer closure. A registry per app keeps test instances apart.
  */
 
@@ -32,54 +33,46 @@ async function metricsPlugin (app: FastifyInstance) {
   const registry = new Registry()
   const shared = processMetrics()
 
-  const duration = new Histogram({
-    name: 'sessiond_http_request_duration_seconds',
-    help: 'HTTP request latency by route pattern, method and status code.',
-    labelNames: ['method', 'route', 'status_code'] as const,
+  const duration = new LatencyHistogram(
+    'sessiond_http_request_duration_seconds',
+    'HTTP request latency by route pattern, method and status code.',
     // Validate sits well under 5 ms; logins spend ~15-50 ms in argon2.
-    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-    registers: [registry]
-  })
-  const validate = new Counter({
-    name: 'sessiond_validate_total',
-    help: 'Session validations (validate, whoami, forward-auth) by outcome.',
+    [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registry
+  )
+  // Outcomes are counted in plain numbers and handed to prom-client when scraped (collect): a
+  // Counter's inc() hashes its labels on every call, even through a labels() child.
+  const validateCounts = { valid: 0, invalid: 0, expired: 0, store_error: 0 }
+  const loginCounts = { ok: 0, failed: 0, throttled: 0 }
+  const counter = (name: string, help: string, counts: Record<string, number>) => new Counter({
+    name,
+    help,
     labelNames: ['outcome'] as const,
-    registers: [registry]
+    registers: [registry],
+    collect () {
+      this.reset()
+      // Every outcome shows, 0 included, from the first scrape.
+      for (const [outcome, n] of Object.entries(counts)) this.inc({ outcome }, n)
+    }
   })
-  const logins = new Counter({
-    name: 'sessiond_logins_total',
-    help: 'Login attempts (POST /v1/sessions) by outcome.',
-    labelNames: ['outcome'] as const,
-    registers: [registry]
-  })
-  // Children made once, so counting is a plain inc(); inc(0) makes every series show from the start.
-  const validateBy = {
-    valid: validate.labels('valid'),
-    invalid: validate.labels('invalid'),
-    expired: validate.labels('expired'),
-    store_error: validate.labels('store_error')
-  }
-  for (const outcome of Object.keys(validateBy)) validate.inc({ outcome }, 0)
-  for (const outcome of ['ok', 'failed', 'throttled']) logins.inc({ outcome }, 0)
-  const loginOk = logins.labels('ok')
-  const loginFailed = logins.labels('failed')
-  const loginThrottled = logins.labels('throttled')
+  counter('sessiond_validate_total', 'Session validations (validate, whoami, forward-auth) by outcome.', validateCounts)
+  counter('sessiond_logins_total', 'Login attempts (POST /v1/sessions) by outcome.', loginCounts)
 
   // A callback hook, not async: no promise per request.
   app.addHook('onResponse', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
     const route = request.routeOptions.url ?? UNMATCHED
     const status = reply.statusCode
-    duration.observe({ method: request.method, route, status_code: status }, reply.elapsedTime / 1000)
+    duration.observe(request.method, route, status, reply.elapsedTime / 1000)
 
     if (VALIDATE_ROUTES.has(route) && request.method !== 'DELETE') {
       const outcome = request.sessionOutcome
       // No outcome and a 503: the store failed before it could answer.
-      if (outcome !== null) validateBy[outcome].inc()
-      else if (status === 503) validateBy.store_error.inc()
+      if (outcome !== null) validateCounts[outcome]++
+      else if (status === 503) validateCounts.store_error++
     } else if (route === LOGIN_ROUTE && request.method === 'POST') {
-      if (status === 201) loginOk.inc()
-      else if (status === 401) loginFailed.inc()
-      else if (status === 429) loginThrottled.inc()
+      if (status === 201) loginCounts.ok++
+      else if (status === 401) loginCounts.failed++
+      else if (status === 429) loginCounts.throttled++
     }
     done()
   })
