@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs'
 import type { Clock } from './clock.js'
 import type { Config } from './config.js'
 import forwardAuthRoutes from './forward-auth/routes.js'
-import { loggerOptions, RequestLogController } from './logger.js'
+import { loggerOptions, RequestLogController, requestLogger } from './logger.js'
 import database from './plugins/database.js'
 import errors, { frameworkErrors } from './plugins/errors.js'
 import health from './plugins/health.js'
@@ -41,7 +41,8 @@ export async function buildApp (config: Config, options: BuildOptions = {}) {
     // Malformed escapes and over-long path parameters are answered by Fastify's router before any
     // hook or error handler: give them the usual shape and a stable code (plugins/errors.ts).
     frameworkErrors,
-    logController: new RequestLogController()
+    logController: new RequestLogController(),
+    childLoggerFactory: requestLogger
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   if (config.embeddedDatabase || config.embeddedSessions) {

@@ -1,5 +1,6 @@
 import type { InjectOptions } from 'fastify'
 import t from 'tap'
+import { buildApp } from '../../src/app.js'
 import { loggerOptions } from '../../src/logger.js'
 import { bearer, build, testConfig, uniqueEmail } from '../helper.js'
 import { captureStream, closedPort } from './helper.js'
@@ -100,4 +101,29 @@ t.test('the redaction paths censor headers, cookies, tokens and passwords if any
   t.notMatch(text, /leak-/, 'every value censored')
   // (Fastify's req/res serializers drop headers before redaction even runs; the rest is censored.)
   t.ok((text.match(/\[redacted\]/g)?.length ?? 0) >= 7, 'censored, not dropped silently')
+})
+
+t.test('at LOG_LEVEL=warn a request logs nothing until something goes wrong, and then with its request id', async (t) => {
+  const log = captureStream()
+  const port = await closedPort()
+  const app = await buildApp(testConfig({ REDIS_URL: `redis://127.0.0.1:${port}` }), { logger: loggerOptions(testConfig({ LOG_LEVEL: 'warn' }), log) })
+  t.teardown(() => app.close())
+  let seen: { level: string, info: boolean, warn: boolean } | undefined
+  app.get('/probe-log', async (request) => {
+    seen = { level: request.log.level, info: (request.log as unknown as { isLevelEnabled(l: string): boolean }).isLevelEnabled('info'), warn: (request.log as unknown as { isLevelEnabled(l: string): boolean }).isLevelEnabled('warn') }
+    request.log.info('not at warn')
+    request.log.child({ part: 'x' }).warn('child line')
+    return {}
+  })
+  t.equal((await app.inject({ url: '/probe-log' })).statusCode, 200)
+  t.same(seen, { level: 'warn', info: false, warn: true })
+  t.equal((await app.inject({ method: 'POST', url: '/v1/sessions/validate', payload: { token: `${'A'.repeat(28)}.${'B'.repeat(43)}` } })).statusCode, 503)
+
+  const records = log.records()
+  t.notOk(records.some((r) => r.msg === 'not at warn' || r.msg === 'request completed'), 'nothing below warn')
+  const child = records.find((r) => r.msg === 'child line')
+  t.match(child, { level: 40, part: 'x', reqId: String }, 'a child of the request logger keeps the request id')
+  const outage = records.find((r) => r.level === 40 && r.reqId !== undefined && typeof r.err === 'object')
+  t.match(outage, { msg: /store unavailable/, reqId: String }, 'the outage warning carries the request id')
+  t.not(outage?.reqId, child?.reqId, 'each request its own id')
 })
