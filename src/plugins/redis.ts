@@ -63,14 +63,33 @@ export function createRedisClient (config: Config): Redis | Cluster {
  * (against a hanging Redis: a whole timeout), so without this bound a call could take two.
  */
 export function storeCall (timeoutMs: number) {
+  // Calls waiting for an answer, in the order they were made. All share one timeout, so the
+  // oldest is always the first due and one timer serves them all: a timer per call cost about as
+  // much as the GET it bounds. Settled calls leave the set at once.
+  const pending = new Set<{ due: number, reject: (err: unknown) => void }>()
+  let timer: NodeJS.Timeout | undefined
+
+  function expire () {
+    timer = undefined
+    const now = performance.now()
+    for (const entry of pending) {
+      if (entry.due > now) {
+        timer = setTimeout(expire, entry.due - now)
+        return
+      }
+      pending.delete(entry)
+      entry.reject(new StoreUnavailable({ cause: new Error(`Redis did not answer within ${timeoutMs} ms`) }))
+    }
+  }
+
   return function call<T> (fn: () => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        reject(new StoreUnavailable({ cause: new Error(`Redis did not answer within ${timeoutMs} ms`) }))
-      }, timeoutMs)
-      const fail = (err: unknown) => { clearTimeout(timer); reject(new StoreUnavailable({ cause: err })) }
+      const entry = { due: performance.now() + timeoutMs, reject }
+      pending.add(entry)
+      timer ??= setTimeout(expire, timeoutMs)
+      const fail = (err: unknown) => { if (pending.delete(entry)) reject(new StoreUnavailable({ cause: err })) }
       try {
-        fn().then((value) => { clearTimeout(timer); resolve(value) }, fail)
+        fn().then((value) => { if (pending.delete(entry)) resolve(value) }, fail)
       } catch (err) {
         fail(err)
       }

@@ -24,3 +24,19 @@ t.test('a rejected or throwing call is STORE_UNAVAILABLE, with the cause kept', 
 t.test('an answer in time passes through unchanged', async (t) => {
   t.same(await call(async () => ['id', 'value']), ['id', 'value'])
 })
+
+t.test('each call has its own deadline, counted from when it was made', async (t) => {
+  const t0 = performance.now()
+  const settled = (p: Promise<unknown>) => p.then((v) => ({ v, at: performance.now() - t0 }), (e: { code?: string }) => ({ v: e.code, at: performance.now() - t0 }))
+  const first = settled(call(() => new Promise(() => {})))
+  await new Promise((resolve) => setTimeout(resolve, 30))
+  const second = settled(call(() => new Promise(() => {})))
+  // Answers after the first call's deadline but inside its own.
+  const third = settled(call(() => new Promise((resolve) => setTimeout(() => resolve('late but in time'), 40))))
+  const [a, b, c] = await Promise.all([first, second, third])
+  t.equal(a.v, 'STORE_UNAVAILABLE')
+  t.equal(b.v, 'STORE_UNAVAILABLE')
+  t.equal(c.v, 'late but in time', 'an earlier call timing out does not fail a later one')
+  t.ok(a.at >= 49, `the first failed at its own deadline (${a.at.toFixed(1)} ms)`)
+  t.ok(b.at >= 79 && b.at > a.at + 20, `the second failed at its own deadline (${b.at.toFixed(1)} ms), not with the first`)
+})
