@@ -1,10 +1,15 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { FastifyReply } from 'fastify'
 import { Type } from 'typebox'
 import { InvalidCredentials, SessionInvalid } from '../errors.js'
 import { errorResponse, ref, SESSION_SECURITY, SessionViewSchema, SessionWithTokenSchema } from '../schemas.js'
 import { LoginBodySchema } from '../users/schemas.js'
 import { ValidateBodySchema } from './schemas.js'
-import { toSessionView } from './view.js'
+import { sessionViewJson } from './view.js'
+
+// The answers on the validate path are serialized by hand (sessionViewJson); Fastify sends a
+// string with a JSON content type as it is.
+const sendJson = (reply: FastifyReply, json: string) => reply.type('application/json; charset=utf-8').send(json)
 
 const sessionsRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/sessions', {
@@ -63,9 +68,9 @@ const sessionsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         503: errorResponse('STORE_UNAVAILABLE')
       }
     }
-  }, async (request) => {
+  }, async (request, reply) => {
     const { session } = await app.auth.require(request)
-    return toSessionView(session)
+    return sendJson(reply, sessionViewJson(session))
   })
 
   app.delete('/sessions/current', {
@@ -104,11 +109,11 @@ const sessionsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         503: errorResponse('STORE_UNAVAILABLE')
       }
     }
-  }, async (request) => {
+  }, async (request, reply) => {
     const result = await app.sessions.validate(request.body.token, { extend: request.body.extend ?? true })
     request.sessionOutcome = result.status
     if (result.status !== 'valid') throw new SessionInvalid()
-    return toSessionView(result.session, false)
+    return sendJson(reply, sessionViewJson(result.session, false))
   })
 }
 
