@@ -9,12 +9,14 @@ export type HeaderProfile = 'x-auth' | 'remote'
  * nor make Node throw (characters above U+00FF), and `decodeURIComponent()` gives the exact value back.
  */
 export function headerValue (value: string, extra?: RegExp): string {
-  const encoded = value.replace(UNSAFE, encodeChar)
+  // Most values have nothing to encode: a test is cheaper than a replace that finds nothing.
+  const encoded = ANY_UNSAFE.test(value) ? value.replace(UNSAFE, encodeChar) : value
   return extra ? encoded.replace(extra, encodeChar) : encoded
 }
 
 // Everything but printable ASCII (0x20-0x7e) and '%' (0x25); the `u` flag matches whole code points.
 const UNSAFE = /[^\x20-\x24\x26-\x7e]/gu
+const ANY_UNSAFE = /[^\x20-\x24\x26-\x7e]/u
 const COMMA = /,/g
 
 function encodeChar (c: string): string {
