@@ -62,7 +62,12 @@ export function createRedisClient (config: Config): Redis | Cluster {
  * command is written; with auto-pipelining a command may first wait for the pipeline in flight
  * (against a hanging Redis: a whole timeout), so without this bound a call could take two.
  */
-export function storeCall (timeoutMs: number) {
+export function storeCall (timeoutMs: number, client?: Redis | Cluster) {
+  // With a client that has auto-pipelining on, it is used only while other calls are waiting for
+  // Redis: a lone command goes out at once, not a tick later through a pipeline of one. Under load
+  // nothing changes; at one connection this took forward-auth's p50 from ~0.18 to ~0.12 ms and
+  // ~50 µs of CPU off each request (bench/findings.md). ioredis reads the option per command.
+  const adaptive = client?.options.enableAutoPipelining === true ? client : undefined
   // Calls waiting for an answer, in the order they were made. All share one timeout, so the
   // oldest is always the first due and one timer serves them all: a timer per call cost about as
   // much as the GET it bounds. Settled calls leave the set at once.
@@ -85,6 +90,7 @@ export function storeCall (timeoutMs: number) {
   return function call<T> (fn: () => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const entry = { due: performance.now() + timeoutMs, reject }
+      if (adaptive !== undefined) adaptive.options.enableAutoPipelining = pending.size > 0
       pending.add(entry)
       timer ??= setTimeout(expire, timeoutMs)
       const fail = (err: unknown) => { if (pending.delete(entry)) reject(new StoreUnavailable({ cause: err })) }

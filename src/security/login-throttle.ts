@@ -113,7 +113,7 @@ export function redisBackend (redis: Redis | Cluster, options: ThrottleOptions, 
   }
   const c = r as (Redis | Cluster) & ThrottleCommands
   // A Redis failure here is the same outage validate sees: 503, never a silent pass.
-  const call = storeCall(timeoutMs)
+  const call = storeCall(timeoutMs, redis)
   return {
     async read (key) {
       const [n, t] = await call(() => c.hmget(key, 'n', 't'))

@@ -179,7 +179,7 @@ export function createRedisSessionStore ({ redis, prefix, clock, options, timeou
   const lastSeen = recentSessions()
 
   // Every Redis failure or a call that outlives timeoutMs: the store is unavailable (503, never 401).
-  const call = storeCall(timeoutMs)
+  const call = storeCall(timeoutMs, redis)
 
   function toRecord (id: string, v: string): SessionRecord {
     const nl = v.indexOf('\n', HEAD)

@@ -1,5 +1,7 @@
 import t from 'tap'
+import { Redis } from 'ioredis'
 import { storeCall } from '../../src/plugins/redis.js'
+import { REDIS_URL } from '../helper.js'
 
 // storeCall bounds a store call as a whole: a command that ioredis holds behind an auto-pipeline in
 // flight is not timed by ioredis yet (docs/resilience.md), so this deadline is what keeps SPEC §8.
@@ -39,4 +41,27 @@ t.test('each call has its own deadline, counted from when it was made', async (t
   t.equal(c.v, 'late but in time', 'an earlier call timing out does not fail a later one')
   t.ok(a.at >= 49, `the first failed at its own deadline (${a.at.toFixed(1)} ms)`)
   t.ok(b.at >= 79 && b.at > a.at + 20, `the second failed at its own deadline (${b.at.toFixed(1)} ms), not with the first`)
+})
+
+t.test('with an auto-pipelining client, a lone call goes out at once and concurrent calls share a pipeline', async (t) => {
+  const redis = new Redis(REDIS_URL, { enableAutoPipelining: true })
+  t.teardown(() => redis.disconnect())
+  await redis.ping()
+  const call = storeCall(500, redis)
+  const queued: number[] = []
+  const ping = () => call(async () => {
+    const reply = redis.ping()
+    queued.push(redis.autoPipelineQueueSize)
+    return await reply
+  })
+  t.equal(await ping(), 'PONG')
+  t.same(queued, [0], 'nothing else waiting: sent directly, not held for the next tick')
+  queued.length = 0
+  t.same(await Promise.all([ping(), ping(), ping()]), ['PONG', 'PONG', 'PONG'])
+  t.same(queued, [0, 1, 2], 'the first goes out at once, the others wait in one pipeline')
+
+  const plain = new Redis(REDIS_URL, { enableAutoPipelining: false })
+  t.teardown(() => plain.disconnect())
+  await storeCall(500, plain)(() => plain.ping())
+  t.equal(plain.options.enableAutoPipelining, false, 'a client without auto-pipelining is left as it is')
 })

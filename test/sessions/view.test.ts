@@ -18,7 +18,7 @@ t.test('iso() writes what Date#toISOString writes', async (t) => {
 
 t.test('sessionViewJson() writes what the SessionView schema serializer writes for toSessionView()', async (t) => {
   // The serializer Fastify would build for the route's 200 answer.
-  const serialize = fjs(SessionViewSchema as object, { schema: { User: UserSchema, Session: SessionSchema } as Record<string, object> })
+  const serialize = fjs(SessionViewSchema as unknown as Parameters<typeof fjs>[0], { schema: { User: UserSchema, Session: SessionSchema } as unknown as Record<string, Parameters<typeof fjs>[0]> })
   // Full unicode, quotes, backslashes, control characters and lone surrogates where a user or a client chose the text.
   const text = fc.oneof(fc.string({ unit: 'binary' }), fc.string({ unit: fc.constantFrom('"', '\\', '\n', '\u0000', '\u2028', '\ud800', 'é', '/', 'a') }))
   const ms = fc.integer({ min: 0, max: Date.UTC(9999, 11, 31) })
