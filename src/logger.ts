@@ -43,7 +43,7 @@ export class RequestLogController extends LogController {
 
   override requestCompleted (error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply) {
     // Below info (LOG_LEVEL=warn) the line would be dropped anyway: skip building it on every request.
-    if (!error && !(reply.log as unknown as { isLevelEnabled(level: string): boolean }).isLevelEnabled('info')) return
+    if (!error && !(reply.log as Pino).isLevelEnabled('info')) return
     const q = request.url.indexOf('?')
     const path = q === -1 ? request.url : request.url.slice(0, q)
     const line = {

@@ -16,7 +16,8 @@ export function headerValue (value: string, extra?: RegExp): string {
 
 // Everything but printable ASCII (0x20-0x7e) and '%' (0x25); the `u` flag matches whole code points.
 const UNSAFE = /[^\x20-\x24\x26-\x7e]/gu
-const ANY_UNSAFE = /[^\x20-\x24\x26-\x7e]/u
+// The same class without `g`: test() keeps no lastIndex between calls.
+const ANY_UNSAFE = new RegExp(UNSAFE.source, 'u')
 const COMMA = /,/g
 
 function encodeChar (c: string): string {
