@@ -19,11 +19,12 @@ ENV NODE_ENV=production \
     PORT=3000
 WORKDIR /app
 COPY package.json package-lock.json ./
-# Production dependencies only; fail the build now if the argon2 native binding does not load
-# on this platform (it ships as a per-platform optional dependency).
+# Production dependencies only; fail the build now if a native binding does not load on this
+# platform (each ships as a per-platform optional dependency): argon2, and the one that lowers the
+# hashing threads' priority (HASH_NICE).
 RUN npm ci --omit=dev --no-audit --no-fund \
     && npm cache clean --force \
-    && node -e "require('@node-rs/argon2').hashSync('probe')"
+    && node -e "require('@node-rs/argon2').hashSync('probe'); require('@napi-rs/nice')"
 COPY --from=build /app/dist ./dist
 COPY drizzle ./drizzle
 USER node

@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os'
 import { randomBytes } from 'node:crypto'
-import { hash, verify, type Algorithm } from '@node-rs/argon2'
+import type { Algorithm } from '@node-rs/argon2'
+import { Piscina } from 'piscina'
 import { dictionary } from '@zxcvbn-ts/language-common'
 
 export interface PasswordParams {
@@ -17,48 +18,58 @@ export interface Passwords {
   isCommon(password: string): boolean
 }
 
+export interface HashPool {
+  /** threads hashing at once (0 = one per CPU core) */
+  threads: number
+  /** added to the threads' nice value (0–19): how far below request handling hashing runs */
+  nice: number
+}
+
 // ~49,000 most common passwords, frequency-ordered, shipped inside the package: no network call.
 const COMMON = new Set((dictionary['passwords-common'] as string[]).map((p) => p.toLowerCase()))
 
-/**
- * Caps how many hashes run at once. argon2 runs on the libuv pool, which request handling also
- * needs; beyond one per core more concurrency only adds latency (measured ~125/s on 2 cores).
- */
-function limiter (max: number) {
-  let active = 0
-  const waiting: Array<() => void> = []
-  return async function run<T> (fn: () => Promise<T>): Promise<T> {
-    if (active >= max) await new Promise<void>((resolve) => waiting.push(resolve))
-    active++
-    try {
-      return await fn()
-    } finally {
-      active--
-      waiting.shift()?.()
-    }
+// One pool per process and setting: the threads are the machine's cores, however many apps a
+// process builds (tests build hundreds). Idle threads do not keep the process alive.
+const pools = new Map<string, Piscina>()
+function workerPool (threads: number, nice: number): Piscina {
+  const key = `${threads}/${nice}`
+  let pool = pools.get(key)
+  if (!pool) {
+    pool = new Piscina({
+      filename: new URL('./hash-worker.js', import.meta.url).href,
+      minThreads: threads,
+      maxThreads: threads,
+      niceIncrement: nice
+    })
+    pools.set(key, pool)
   }
+  return pool
 }
 
 const PHC = /^\$argon2id\$v=19\$m=(\d+),t=(\d+),p=(\d+)\$/
 
-export function createPasswords (params: PasswordParams, concurrency = 0): Passwords {
-  // Default: one core fewer than the machine has, so a login storm leaves a core for validate
-  // (measured on 2 cores: validate p99 during a storm 3x idle at 2, 1.3x at 1; logins/s 158 → 143).
-  const run = limiter(concurrency > 0 ? concurrency : Math.max(1, availableParallelism() - 1))
+export function createPasswords (params: PasswordParams, pool: HashPool = { threads: 0, nice: 0 }): Passwords {
+  // argon2 runs in its own worker threads, not on libuv's pool, which request handling shares
+  // (DNS, files). With nice > 0 Linux schedules those threads below the event loop, so a login
+  // storm takes only the CPU that validate leaves: every core hashes while the service is
+  // otherwise idle, and validate keeps its latency under a storm. Started at the first hash.
+  const threads = pool.threads > 0 ? pool.threads : availableParallelism()
+  const run = <T>(name: 'hash' | 'verify', task: object): Promise<T> =>
+    workerPool(threads, pool.nice).run(task, { name }) as Promise<T>
   // Algorithm.Argon2id (a const enum, which isolatedModules cannot inline)
   const options = { algorithm: 2 as Algorithm, ...params }
   let dummy: Promise<string> | undefined
 
   return {
     async hash (password) {
-      return await run(() => hash(password, options))
+      return await run<string>('hash', { password, options })
     },
 
     async verify (stored, password) {
       // Unknown emails still pay for one verification, so response time does not reveal who is registered.
-      dummy ??= hash(randomBytes(16).toString('hex'), options)
+      dummy ??= run<string>('hash', { password: randomBytes(16).toString('hex'), options })
       const target = stored ?? await dummy
-      const ok = await run(() => verify(target, password).catch(() => false))
+      const ok = await run<boolean>('verify', { stored: target, password })
       return stored !== null && ok
     },
 

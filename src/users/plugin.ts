@@ -17,7 +17,7 @@ async function usersPlugin (app: FastifyInstance, { config }: { config: Config }
     memoryCost: config.ARGON2_MEMORY_KIB,
     timeCost: config.ARGON2_TIME_COST,
     parallelism: config.ARGON2_PARALLELISM
-  }, config.HASH_CONCURRENCY))
+  }, { threads: config.HASH_CONCURRENCY, nice: config.HASH_NICE }))
 }
 
 export default fp(usersPlugin, { name: 'users', dependencies: ['database'] })
