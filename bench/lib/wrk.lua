@@ -19,6 +19,25 @@ if listFile and listFile ~= '' then
 end
 local n = #list
 
+-- Lines of one width (tokens) are kept as one string and cut out per request. A table of a
+-- million strings makes every garbage collection of wrk's Lua heap walk a million objects: wrk
+-- stalls for tens of milliseconds and the stall shows up as server latency (measured: against
+-- the same server and Redis, p99 1.9-5.3x higher drawing from 1M tokens than from 1k of them).
+local width = n > 1 and #list[1] or 0
+for i = 2, n do
+  if #list[i] ~= width then width = 0 break end
+end
+local blob = nil
+if width > 0 then
+  blob = table.concat(list)
+  list = {}
+  collectgarbage('collect')
+end
+local function line (i)
+  if blob then return blob:sub((i - 1) * width + 1, i * width) end
+  return list[i]
+end
+
 local function jsonString (s)
   return '"' .. s:gsub('\\', '\\\\'):gsub('"', '\\"') .. '"'
 end
@@ -46,12 +65,12 @@ local fixed = nil
 function init (args)
   math.randomseed(os.time() + math.floor(os.clock() * 1000000))
   -- built here, not at load time: wrk sets the Host header only after loading the script
-  if n <= 1 then fixed = build(list[1] or '') end
+  if n <= 1 then fixed = build(line(1) or '') end
 end
 
 function request ()
   if fixed then return fixed end
-  return build(list[math.random(n)])
+  return build(line(math.random(n)))
 end
 
 function done (summary, latency, requests)
