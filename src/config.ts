@@ -41,7 +41,7 @@ export const ConfigSchema = Type.Object({
   ARGON2_MEMORY_KIB: Type.Integer({ minimum: 1024, default: 19456, description: 'argon2id memory cost in KiB (default 19456).' }),
   ARGON2_TIME_COST: Type.Integer({ minimum: 1, default: 2, description: 'argon2id iterations (default 2).' }),
   ARGON2_PARALLELISM: Type.Integer({ minimum: 1, maximum: 16, default: 1, description: 'argon2id lanes (default 1).' }),
-  HASH_CONCURRENCY: Type.Integer({ minimum: 0, maximum: 64, default: 0, description: 'Password hashes running at once, each on its own thread (default 0 = one per CPU core).' }),
+  HASH_CONCURRENCY: Type.Integer({ minimum: 0, maximum: 64, default: 0, description: 'Password hashes running at once, each on its own thread (default 0 = one per CPU core, at most 8; set it to the CPUs a container really gets).' }),
   HASH_NICE: Type.Integer({ minimum: 0, maximum: 19, default: 19, description: 'How far below request handling the hashing threads are scheduled (Linux nice increment, 0–19; default 19), so a login storm cannot slow validate.' }),
 
   ADMIN_TOKEN: Type.Optional(Type.String({ pattern: '^\\s*[^,\\s]{16,}\\s*(,\\s*[^,\\s]{16,}\\s*)*$', description: 'Bearer token(s) for the admin API, comma-separated for rotation, each at least 16 characters. Unset: the admin API does not exist (404).' })),

@@ -19,7 +19,7 @@ export interface Passwords {
 }
 
 export interface HashPool {
-  /** threads hashing at once (0 = one per CPU core) */
+  /** threads hashing at once (0 = one per CPU core, at most DEFAULT_MAX_THREADS) */
   threads: number
   /** added to the threads' nice value (0–19): how far below request handling hashing runs */
   nice: number
@@ -27,6 +27,10 @@ export interface HashPool {
 
 // ~49,000 most common passwords, frequency-ordered, shipped inside the package: no network call.
 const COMMON = new Set((dictionary['passwords-common'] as string[]).map((p) => p.toLowerCase()))
+
+// Each thread holds a V8 isolate and, while hashing, argon2's memory (19 MiB by default). Node
+// counts the host's cores, not a container's CPU quota, so the default stops at 8.
+const DEFAULT_MAX_THREADS = 8
 
 // One pool per process and setting: the threads are the machine's cores, however many apps a
 // process builds (tests build hundreds). Idle threads do not keep the process alive.
@@ -53,7 +57,7 @@ export function createPasswords (params: PasswordParams, pool: HashPool = { thre
   // (DNS, files). With nice > 0 Linux schedules those threads below the event loop, so a login
   // storm takes only the CPU that validate leaves: every core hashes while the service is
   // otherwise idle, and validate keeps its latency under a storm. Started at the first hash.
-  const threads = pool.threads > 0 ? pool.threads : availableParallelism()
+  const threads = pool.threads > 0 ? pool.threads : Math.min(availableParallelism(), DEFAULT_MAX_THREADS)
   const run = <T>(name: 'hash' | 'verify', task: object): Promise<T> =>
     workerPool(threads, pool.nice).run(task, { name }) as Promise<T>
   // Algorithm.Argon2id (a const enum, which isolatedModules cannot inline)
