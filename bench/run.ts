@@ -373,13 +373,22 @@ async function runFlatness (mainRedis: BenchRedis, mainPort: number, snapshot: S
   const large: Target = { port: bigPort, method: 'POST', path: '/v1/sessions/validate', auth: 'body', listFile: listFile('flat-large.txt', bigTokens) }
   const check = await checkOnce(large, bigTokens[bigTokens.length - 1]!)
   if (check.status !== 200) throw new Error(`a seeded session did not validate (${check.status}): the seeding format is wrong`)
-  for (const t of [small, large]) await wrk(t, { connections: cfg.connections, seconds: cfg.warmup, threads: cfg.wrkThreads })
+  // Control: the limit route (plain ioredis, one GETEX) over the same two sizes, to tell what the
+  // size of the keyspace and the spread of the draw cost any server from what sessiond adds.
+  const limitSmall: Target = { port: await freePort(), method: 'GET', path: '/me', auth: 'bearer', listFile: listFile('flat-limit-small.txt', await seedLimit(mainRedis, cfg.flatSmall)) }
+  const limitLarge: Target = { port: await freePort(), method: 'GET', path: '/me', auth: 'bearer', listFile: listFile('flat-limit-large.txt', await seedLimit(big, cfg.flatLarge)) }
+  const limitPeers = [await startNodePeer('limit.ts', limitSmall.port, mainRedis), await startNodePeer('limit.ts', limitLarge.port, big)]
+  for (const t of [small, large, limitSmall, limitLarge]) await wrk(t, { connections: cfg.connections, seconds: cfg.warmup, threads: cfg.wrkThreads })
   const s: RoundResult[] = []
   const l: RoundResult[] = []
+  const ls: RoundResult[] = []
+  const ll: RoundResult[] = []
   for (let r = 0; r < cfg.rounds; r++) {
     s.push(await measure(mainRedis, small, cfg.connections, cfg.duration))
     l.push(await measure(big, large, cfg.connections, cfg.duration))
-    log(`flatness round ${r + 1}: 1k p50 ${s[r]!.latencyUs.p50} p99 ${s[r]!.latencyUs.p99} µs; 1M p50 ${l[r]!.latencyUs.p50} p99 ${l[r]!.latencyUs.p99} µs`)
+    ls.push(await measure(mainRedis, limitSmall, cfg.connections, cfg.duration))
+    ll.push(await measure(big, limitLarge, cfg.connections, cfg.duration))
+    log(`flatness round ${r + 1}: sessiond 1k p50 ${s[r]!.latencyUs.p50} p99 ${s[r]!.latencyUs.p99} µs; 1M p50 ${l[r]!.latencyUs.p50} p99 ${l[r]!.latencyUs.p99} µs | limit 1k p99 ${ls[r]!.latencyUs.p99} µs; 1M p99 ${ll[r]!.latencyUs.p99} µs`)
   }
   const side = (xs: RoundResult[], n: number) => ({
     liveSessions: n,
@@ -389,6 +398,7 @@ async function runFlatness (mainRedis: BenchRedis, mainPort: number, snapshot: S
     commandsPerRequest: median(xs.map((x) => x.commandsPerRequest)),
     non2xx: xs.reduce((a, x) => a + x.errors.status, 0)
   })
+  for (const p of limitPeers) await p.stop()
   await big.stop()
   return {
     available: true,
@@ -396,8 +406,26 @@ async function runFlatness (mainRedis: BenchRedis, mainPort: number, snapshot: S
     small: side(s, cfg.flatSmall),
     large: side(l, cfg.flatLarge),
     p99Ratio: medianRatio(l.map((x) => x.latencyUs.p99), s.map((x) => x.latencyUs.p99)),
-    p50Ratio: medianRatio(l.map((x) => x.latencyUs.p50), s.map((x) => x.latencyUs.p50))
+    p50Ratio: medianRatio(l.map((x) => x.latencyUs.p50), s.map((x) => x.latencyUs.p50)),
+    limit: {
+      small: side(ls, cfg.flatSmall),
+      large: side(ll, cfg.flatLarge),
+      p99Ratio: medianRatio(ll.map((x) => x.latencyUs.p99), ls.map((x) => x.latencyUs.p99)),
+      p50Ratio: medianRatio(ll.map((x) => x.latencyUs.p50), ls.map((x) => x.latencyUs.p50))
+    }
   }
+}
+
+/** `count` limit sessions (the limit route's ~200-byte value) under random tokens; returns the tokens. */
+async function seedLimit (r: BenchRedis, count: number): Promise<string[]> {
+  const value = limitSessionValue()
+  const tokens: string[] = []
+  for (let done = 0; done < count; done += 5000) {
+    const batch = Array.from({ length: Math.min(5000, count - done) }, () => randomBytes(32).toString('base64url'))
+    await r.admin.pipeline(batch.map((t) => ['set', LIMIT_PREFIX + t, value, 'PX', String(IDLE_TTL_MS)])).exec()
+    tokens.push(...batch)
+  }
+  return tokens
 }
 
 async function runMemory (mainRedis: BenchRedis, expressCookie: string, withSessiond: boolean) {

@@ -83,6 +83,9 @@ export function markdown (res: any): string {
     L.push('| live sessions | req/s | p50 ms | p99 ms | Redis cmds/req |', '|---:|---:|---:|---:|---:|')
     for (const s of [fl.small, fl.large]) L.push(`| ${int(s.liveSessions)} | ${int(s.rps)} | ${f(s.p50Ms)} | ${f(s.p99Ms)} | ${f(s.commandsPerRequest, 3)} |`)
     L.push('', `p99 ratio large/small: **${f(fl.p99Ratio)}×** (p50: ${f(fl.p50Ratio)}×).`)
+    if (fl.limit) {
+      L.push('', `Control, in the same rounds: the limit route (plain ioredis, one \`GETEX\`) over ${int(fl.limit.small.liveSessions)} and ${int(fl.limit.large.liveSessions)} keys, on the same two redis-servers and with the same random draw, has p99 ${f(fl.limit.small.p99Ms)} → ${f(fl.limit.large.p99Ms)} ms: **${f(fl.limit.p99Ratio)}×** (p50: ${f(fl.limit.p50Ratio)}×). That part of the ratio comes with a large keyspace and a spread draw, whatever the server.`)
+    }
     if (fl.large.commandsPerRequest > fl.small.commandsPerRequest + 0.2) {
       L.push('', 'More commands per request on the large side: a random draw from a million sessions mostly hits sessions not seen within the extension throttle, so validate runs its script and slides them (GET + SETRANGE + PEXPIREAT inside one EVALSHA, still one round trip), as it would in production; the thousand are all seen within the throttle after the first seconds and are read with a plain GET.')
     }
