@@ -71,7 +71,9 @@ export function createPasswords (params: PasswordParams, pool: HashPool = { thre
 
     async verify (stored, password) {
       // Unknown emails still pay for one verification, so response time does not reveal who is registered.
+      // (made once; a failed attempt, such as a hashing thread that died, is not kept)
       dummy ??= run<string>('hash', { password: randomBytes(16).toString('hex'), options })
+        .catch((err: unknown) => { dummy = undefined; throw err })
       const target = stored ?? await dummy
       const ok = await run<boolean>('verify', { stored: target, password })
       return stored !== null && ok
