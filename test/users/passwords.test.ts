@@ -1,8 +1,11 @@
+import { spawn } from 'node:child_process'
 import { readdirSync, readFileSync } from 'node:fs'
 import { getPriority } from 'node:os'
+import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { createPasswords } from '../../src/users/passwords.js'
-import { build, login, PASSWORD, register } from '../helper.js'
+import { build, DATABASE_URL, login, PASSWORD, REDIS_URL, register, RUN_PREFIX, uniqueEmail } from '../helper.js'
+import { freePort, waitFor } from '../support/ports.js'
 
 // The nice value of each of this process's threads (Linux: field 19 of /proc/<pid>/task/<tid>/stat).
 function threadNices (): Map<number, number> {
@@ -49,4 +52,25 @@ t.test('a stored value that is not an argon2 hash verifies nothing and throws no
   t.equal(await passwords.verify(stored, PASSWORD), true)
   t.equal(await passwords.verify(stored, `${PASSWORD}!`), false)
   t.equal(await passwords.verify(null, PASSWORD), false, 'no stored hash (unknown email): false, after a dummy verification')
+})
+
+t.test('from source under tsx (as `npm run dev` runs it), the hashing threads load their code: register and log in', async (t) => {
+  const root = fileURLToPath(new URL('../..', import.meta.url))
+  const port = await freePort()
+  // `node --import tsx` rather than the tsx CLI, which runs the server in a grandchild: the same
+  // loader, in one process to stop.
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    cwd: root,
+    env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', DATABASE_URL, REDIS_URL, REDIS_KEY_PREFIX: RUN_PREFIX },
+    stdio: ['ignore', 'ignore', 'pipe']
+  })
+  let stderr = ''
+  child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d })
+  t.teardown(() => { child.kill('SIGKILL') })
+  const base = `http://127.0.0.1:${port}`
+  await waitFor(async () => (await fetch(`${base}/health/live`)).ok, 60_000, `the server from source (stderr: ${stderr})`)
+  const body = JSON.stringify({ email: uniqueEmail('dev'), password: PASSWORD })
+  const post = async (path: string) => await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
+  t.equal((await post('/v1/users')).status, 201, 'registration (hash)')
+  t.equal((await post('/v1/sessions')).status, 201, 'login (verify)')
 })
