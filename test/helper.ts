@@ -37,6 +37,10 @@ export function testConfig (overrides: Record<string, string | undefined> = {}):
     // (test/security/brute-force.test.ts sets its own).
     LOGIN_IP_FREE_FAILURES: '10000',
     REGISTRATION_PER_IP: '10000',
+    // tap runs test files side by side, and each waits on its own hashes; at the production
+    // default (19) a hash waits whenever another file's event loop has work, which slows the suite
+    // without telling anything (test/users/passwords.test.ts checks the nice value itself).
+    HASH_NICE: '0',
     ...overrides
   })
 }

@@ -41,6 +41,8 @@ function workerPool (threads: number, nice: number): Piscina {
   if (!pool) {
     pool = new Piscina({
       filename: new URL('./hash-worker.js', import.meta.url).href,
+      // Plain JavaScript: no loader (tsx, tap's TypeScript hooks) to start in every thread.
+      execArgv: [],
       minThreads: threads,
       maxThreads: threads,
       niceIncrement: nice
