@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process'
 import { readdirSync, readFileSync } from 'node:fs'
 import { getPriority } from 'node:os'
 import { fileURLToPath } from 'node:url'
@@ -6,6 +5,7 @@ import t from 'tap'
 import { createPasswords } from '../../src/users/passwords.js'
 import { build, DATABASE_URL, login, PASSWORD, REDIS_URL, register, RUN_PREFIX, uniqueEmail } from '../helper.js'
 import { freePort, waitFor } from '../support/ports.js'
+import { startProcess, stopProcess } from '../support/processes.js'
 
 // The nice value of each of this process's threads (Linux: field 19 of /proc/<pid>/task/<tid>/stat).
 function threadNices (): Map<number, number> {
@@ -59,16 +59,16 @@ t.test('from source under tsx (as `npm run dev` runs it), the hashing threads lo
   const port = await freePort()
   // `node --import tsx` rather than the tsx CLI, which runs the server in a grandchild: the same
   // loader, in one process to stop.
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+  const child = startProcess(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
     cwd: root,
-    env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', DATABASE_URL, REDIS_URL, REDIS_KEY_PREFIX: RUN_PREFIX },
-    stdio: ['ignore', 'ignore', 'pipe']
+    env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', DATABASE_URL, REDIS_URL, REDIS_KEY_PREFIX: RUN_PREFIX }
   })
   let stderr = ''
-  child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d })
-  t.teardown(() => { child.kill('SIGKILL') })
+  child.stderr?.setEncoding('utf8').on('data', (d: string) => { stderr += d })
+  t.teardown(() => stopProcess(child, 'SIGKILL'))
   const base = `http://127.0.0.1:${port}`
-  await waitFor(async () => (await fetch(`${base}/health/live`)).ok, 60_000, `the server from source (stderr: ${stderr})`)
+  await waitFor(async () => (await fetch(`${base}/health/live`)).ok, 60_000, 'the server from source')
+    .catch((err: Error) => { throw new Error(`${err.message}; its stderr: ${stderr}`) })
   const body = JSON.stringify({ email: uniqueEmail('dev'), password: PASSWORD })
   const post = async (path: string) => await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
   t.equal((await post('/v1/users')).status, 201, 'registration (hash)')
