@@ -5,7 +5,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir, cpus, availableParallelism, loadavg } from 'node:os'
 import { join } from 'node:path'
-import { randomBytes, randomUUID } from 'node:crypto'
+import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import { execFileSync } from 'node:child_process'
@@ -14,8 +14,8 @@ import { startRedis, commandStats, usedMemory, type BenchRedis } from './lib/red
 import { wrk, type Target, type WrkResult } from './lib/wrk.js'
 import { median, medianRatio, round } from './lib/stats.js'
 import { buildAndMigrate, startSessiond, register, login, DEFAULT_DATABASE_URL, type Login } from './lib/sessiond.js'
-import { seedSessiond, seedConnectRedis, type SnapshotUser } from './lib/seed.js'
-import { IDLE_TTL_MS, LIMIT_PREFIX, limitSessionValue, user as fixtureUser } from './lib/fixtures.js'
+import { seedSessiond, seedConnectRedis, seedLimit, type SnapshotUser } from './lib/seed.js'
+import { user as fixtureUser } from './lib/fixtures.js'
 import { writeReport } from './lib/report.js'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
@@ -173,8 +173,7 @@ async function main () {
   const floor = await startNodePeer('floor.ts', floorPort, redis)
   addVariant({ key: 'floor', label: 'floor (Fastify, constant JSON)', group: 'floor', target: { port: floorPort, method: 'GET', path: '/me', auth: 'none', pid: floor.pid } }, '')
 
-  const limitToken = randomBytes(32).toString('base64url')
-  await redis.admin.set(LIMIT_PREFIX + limitToken, limitSessionValue(), 'PX', IDLE_TTL_MS)
+  const [limitToken] = await seedLimit(redis.admin, 1) as [string]
   for (const ap of [true, false]) {
     const port = await freePort()
     const limit = await startNodePeer('limit.ts', port, redis, { AUTO_PIPELINE: ap ? '1' : '0' })
@@ -375,8 +374,8 @@ async function runFlatness (mainRedis: BenchRedis, mainPort: number, snapshot: S
   if (check.status !== 200) throw new Error(`a seeded session did not validate (${check.status}): the seeding format is wrong`)
   // Control: the limit route (plain ioredis, one GETEX) over the same two sizes, to tell what the
   // size of the keyspace and the spread of the draw cost any server from what sessiond adds.
-  const limitSmall: Target = { port: await freePort(), method: 'GET', path: '/me', auth: 'bearer', listFile: listFile('flat-limit-small.txt', await seedLimit(mainRedis, cfg.flatSmall)) }
-  const limitLarge: Target = { port: await freePort(), method: 'GET', path: '/me', auth: 'bearer', listFile: listFile('flat-limit-large.txt', await seedLimit(big, cfg.flatLarge)) }
+  const limitSmall: Target = { port: await freePort(), method: 'GET', path: '/me', auth: 'bearer', listFile: listFile('flat-limit-small.txt', await seedLimit(mainRedis.admin, cfg.flatSmall)) }
+  const limitLarge: Target = { port: await freePort(), method: 'GET', path: '/me', auth: 'bearer', listFile: listFile('flat-limit-large.txt', await seedLimit(big.admin, cfg.flatLarge)) }
   const limitPeers = [await startNodePeer('limit.ts', limitSmall.port, mainRedis), await startNodePeer('limit.ts', limitLarge.port, big)]
   for (const t of [small, large, limitSmall, limitLarge]) await wrk(t, { connections: cfg.connections, seconds: cfg.warmup, threads: cfg.wrkThreads })
   const s: RoundResult[] = []
@@ -414,18 +413,6 @@ async function runFlatness (mainRedis: BenchRedis, mainPort: number, snapshot: S
       p50Ratio: medianRatio(ll.map((x) => x.latencyUs.p50), ls.map((x) => x.latencyUs.p50))
     }
   }
-}
-
-/** `count` limit sessions (the limit route's ~200-byte value) under random tokens; returns the tokens. */
-async function seedLimit (r: BenchRedis, count: number): Promise<string[]> {
-  const value = limitSessionValue()
-  const tokens: string[] = []
-  for (let done = 0; done < count; done += 5000) {
-    const batch = Array.from({ length: Math.min(5000, count - done) }, () => randomBytes(32).toString('base64url'))
-    await r.admin.pipeline(batch.map((t) => ['set', LIMIT_PREFIX + t, value, 'PX', String(IDLE_TTL_MS)])).exec()
-    tokens.push(...batch)
-  }
-  return tokens
 }
 
 async function runMemory (mainRedis: BenchRedis, expressCookie: string, withSessiond: boolean) {

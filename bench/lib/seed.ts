@@ -6,6 +6,7 @@ import { createClient } from 'redis'
 import { Redis } from 'ioredis'
 import { createRedisSessionStore } from '../../src/sessions/redis-store.js'
 import { systemClock } from '../../src/clock.js'
+import { IDLE_TTL_MS, LIMIT_PREFIX, limitSessionValue } from './fixtures.js'
 
 export interface SnapshotUser { id: string, email: string, name: string, roles: string[] }
 
@@ -57,4 +58,16 @@ export async function seedConnectRedis (redisUrl: string, prefix: string, sess: 
   } finally {
     await client.quit()
   }
+}
+
+/** `count` sessions of the limit route (its ~200-byte value) under random tokens; returns the tokens. */
+export async function seedLimit (redis: Redis, count: number): Promise<string[]> {
+  const value = limitSessionValue()
+  const tokens: string[] = []
+  for (let done = 0; done < count; done += BATCH) {
+    const batch = Array.from({ length: Math.min(BATCH, count - done) }, () => randomBytes(32).toString('base64url'))
+    await redis.pipeline(batch.map((t) => ['set', LIMIT_PREFIX + t, value, 'PX', String(IDLE_TTL_MS)])).exec()
+    tokens.push(...batch)
+  }
+  return tokens
 }
