@@ -5,7 +5,8 @@ import type { Registry } from 'prom-client'
  * observe. prom-client's Histogram#observe builds a closure, validates the label object and
  * hashes it into a string on every call, even through a labels() child: about 2 µs per request
  * in the validate profile (bench/findings.md), as much as the session lookup itself. Here one
- * request is a Map lookup on a short string key, a bucket scan over 11 bounds and three additions. A test compares the exposition with prom-client's Histogram for the same
+ * request is a Map lookup on a short string key, a bucket scan over 11 bounds and three
+ * additions. A test compares the exposition with prom-client's Histogram for the same
  * observations (test/ops/latency-histogram.test.ts).
  */
 
