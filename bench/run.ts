@@ -55,7 +55,7 @@ const listFile = (name: string, lines: string[]) => {
 interface Variant {
   key: string
   label: string
-  group: 'floor' | 'limit' | 'peer' | 'sessiond'
+  group: 'floor' | 'limit' | 'control' | 'peer' | 'sessiond'
   target: Target
   /** one request made by hand before the load, to see status, body and Set-Cookie */
   check?: { status: number, setCookie: boolean, userInBody: boolean }
@@ -183,6 +183,9 @@ async function main () {
       group: 'limit',
       target: { port, method: 'GET', path: '/me', auth: 'bearer', pid: limit.pid }
     }, limitToken)
+    // A control beside the limit (never the limit itself): validate's shape, a POST with the
+    // token in a JSON body, on the auto-pipelined limit server.
+    if (ap) addVariant({ key: 'limit-body', label: 'control: the limit with the token in a JSON body (POST)', group: 'control', target: { port, method: 'POST', path: '/validate', auth: 'body', pid: limit.pid } }, limitToken)
   }
 
   const expressPort = await freePort()

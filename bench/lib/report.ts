@@ -18,7 +18,7 @@ export function svgChart (variants: any[], limitKey: string): string {
   const h = top + rowH * variants.length + 30
   const maxRps = Math.max(...variants.map((v) => v.rps))
   const maxP99 = Math.max(...variants.map((v) => v.p99Ms))
-  const color = (v: any) => (v.group === 'sessiond' ? '#2563eb' : v.group === 'limit' ? '#16a34a' : v.group === 'floor' ? '#9ca3af' : '#f59e0b')
+  const color = (v: any) => (v.group === 'sessiond' ? '#2563eb' : v.group === 'limit' ? '#16a34a' : v.group === 'control' ? '#86efac' : v.group === 'floor' ? '#9ca3af' : '#f59e0b')
   const rows = variants.map((v, i) => {
     const y = top + i * rowH
     const r = (v.rps / maxRps) * barW
@@ -66,6 +66,11 @@ export function markdown (res: any): string {
   L.push('★ the limit for the 50-connection figures (the faster of the two ioredis settings by req/s); ☆ the limit for single-connection p50 (the one with the lower p50), where it differs.')
   L.push('CPU µs/req: user + system time of the server process and of redis-server (from /proc) during the loaded runs, divided by requests; unlike req/s it hardly moves when other work shares the machine, so it shows what each request costs.')
   L.push('Round trips: top-level commands per request seen by `MONITOR` over 200 sequential requests. Commands: `INFO commandstats` over the loaded runs, which also counts what a Lua script runs inside (an `EVALSHA` whose script runs a `GET` counts 2).')
+  const body = vs.find((v) => v.key === 'limit-body')
+  const validate = vs.find((v) => v.key === 'sessiond-validate')
+  if (body) {
+    L.push(`Control (not a target): the limit's lookup with the token in a JSON body, validate's shape, runs at ${f(body.vsLimit.rps)}× the limit${validate ? `; validate runs at ${f(validate.rpsVs['limit-body'])}× this control` : ''}.`)
+  }
   if (res.sessiond.forwardError) L.push('', `forward-auth: ${res.sessiond.forwardError}.`)
   const bad = vs.filter((v) => v.non2xx || v.socketErrors)
   if (bad.length) L.push('', `Errors during load: ${bad.map((v) => `${v.key} ${v.non2xx} non-2xx, ${v.socketErrors} socket errors`).join('; ')}.`)
@@ -126,7 +131,7 @@ export function markdown (res: any): string {
   if (existsSync(findings)) L.push(readFileSync(findings, 'utf8').trim(), '')
 
   L.push('## Method', '')
-  L.push('- **floor**: bare Fastify route answering a constant user. **limit**: bare Fastify route reading `Authorization: Bearer`, one ioredis `GETEX key PX` of a ~200-byte JSON session, answering the user; run with and without `enableAutoPipelining`.')
+  L.push('- **floor**: bare Fastify route answering a constant user. **limit**: bare Fastify route reading `Authorization: Bearer`, one ioredis `GETEX key PX` of a ~200-byte JSON session, answering the user; run with and without `enableAutoPipelining`. **control**: `POST /validate` on the auto-pipelined limit server, the same lookup with `{"token"}` in a JSON body checked by a schema (the shape of validate).')
   L.push('- **express-session** (express 5) and **@fastify/session** (+ @fastify/cookie), both on connect-redis with a node-redis client, `rolling: true`, `saveUninitialized: false` (express-session also `resave: false`); one session created through their login route, its cookie reused by every request.')
   L.push('- **sessiond**: `npm run build`, `npm run db:migrate`, `node dist/server.js` with `NODE_ENV=production LOG_LEVEL=warn COOKIE_SECURE=false REDIS_KEY_PREFIX=bench:`; one registered user; validate sends `{"token"}` in a POST body, forward-auth a bearer header. Both use the default `extend`.')
   L.push('- Redis commands per request: `CONFIG RESETSTAT` before each loaded run, `INFO commandstats` after, divided by the requests wrk counted.')
