@@ -87,10 +87,12 @@ export function storeCall (timeoutMs: number, client?: Redis | Cluster) {
     }
   }
 
-  return function call<T> (fn: () => Promise<T>): Promise<T> {
+  // `batch`: fn issues several commands at once; they go out together in one write (auto-pipelined)
+  // even when nothing else is waiting.
+  return function call<T> (fn: () => Promise<T>, { batch = false }: { batch?: boolean } = {}): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const entry = { due: performance.now() + timeoutMs, reject }
-      if (adaptive !== undefined) adaptive.options.enableAutoPipelining = pending.size > 0
+      if (adaptive !== undefined) adaptive.options.enableAutoPipelining = batch || pending.size > 0
       pending.add(entry)
       timer ??= setTimeout(expire, timeoutMs)
       const fail = (err: unknown) => { if (pending.delete(entry)) reject(new StoreUnavailable({ cause: err })) }

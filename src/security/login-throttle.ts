@@ -43,20 +43,32 @@ export interface LoginThrottle {
    * Throws RateLimited (429, with `retryAfter` seconds) when this IP, or this account from an IP
    * that already failed, must wait. Call before verifying a password.
    */
-  assertAllowed(account: string, ip: string): Promise<void>
+  assertAllowed(account: string, ip: string): Promise<Allowed>
   /** Records a wrong password (login, or a wrong current password on password change). */
   recordFailure(account: string, ip: string): Promise<void>
-  /** Records a correct password: the account's failures are forgotten. */
-  recordSuccess(account: string): Promise<void>
+  /**
+   * Records a correct password: the account's failures are forgotten. Given what assertAllowed
+   * answered for this attempt, it skips the reset when the account had none on record then (the
+   * usual login), so a login costs one Redis round trip less. A failure recorded while this attempt
+   * was hashing then stays counted: it can only slow a guesser, never lock anyone out for good.
+   */
+  recordSuccess(account: string, allowed?: Allowed): Promise<void>
   /** Counts one registration attempt from this IP; throws RateLimited past the limit. */
   assertRegistrationAllowed(ip: string): Promise<void>
+}
+
+/** What assertAllowed saw, for recordSuccess. */
+export interface Allowed {
+  /** The account had failures in the window when it was checked. */
+  accountFailures: boolean
 }
 
 /** What a backend keeps per key: failures in the window and when the last one happened. */
 interface Entry { n: number, last: number }
 
 interface Backend {
-  read(key: string): Promise<Entry | null>
+  /** Reads several keys at once (one Redis round trip). */
+  read(keys: string[]): Promise<Array<Entry | null>>
   /** Adds one failure; the count restarts at 1 when the last failure is older than the window. */
   fail(key: string, now: number, freeFailures: number): Promise<void>
   reset(key: string): Promise<void>
@@ -115,9 +127,10 @@ export function redisBackend (redis: Redis | Cluster, options: ThrottleOptions, 
   // A Redis failure here is the same outage validate sees: 503, never a silent pass.
   const call = storeCall(timeoutMs, redis)
   return {
-    async read (key) {
-      const [n, t] = await call(() => c.hmget(key, 'n', 't'))
-      return n === null ? null : { n: Number(n), last: Number(t) }
+    async read (keys) {
+      // Issued together and batched into one write (on a cluster, one per node).
+      const rows = await call(() => Promise.all(keys.map((key) => c.hmget(key, 'n', 't'))), { batch: true })
+      return rows.map(([n, t]) => n === null ? null : { n: Number(n), last: Number(t) })
     },
     async fail (key, now, freeFailures) {
       await call(() => c.bfFail(key, String(now), String(options.windowMs), String(freeFailures),
@@ -141,9 +154,12 @@ export function memoryBackend (clock: Clock, options: ThrottleOptions): Backend 
     if (counters.size > 10_000) for (const [k, e] of counters) if (e.expiresAt <= now) counters.delete(k)
   }
   return {
-    async read (key) {
-      const e = entries.get(key)
-      return e && e.expiresAt > clock.now() ? e : null
+    async read (keys) {
+      const now = clock.now()
+      return keys.map((key) => {
+        const e = entries.get(key)
+        return e && e.expiresAt > now ? e : null
+      })
     },
     async fail (key, now, freeFailures) {
       sweep()
@@ -184,14 +200,16 @@ export function createLoginThrottle ({ backend, clock, options, prefix }: {
 
   return {
     async assertAllowed (account, ip) {
-      if (!options.enabled) return
+      if (!options.enabled) return { accountFailures: false }
       const now = clock.now()
-      const [a, i] = await Promise.all([backend.read(accountKey(account)), backend.read(ipKey(ip))])
+      const [a = null, i = null] = await backend.read([accountKey(account), ipKey(ip)])
       const byIp = remaining(i, options.ipFreeFailures, now)
       const byAccount = remaining(a, options.accountFreeFailures, now)
       // An IP with no recent failure may still try an account in backoff (see the header comment).
       const wait = Math.max(byIp.ms, byIp.failures > 0 ? byAccount.ms : 0)
       if (wait > 0) throw rateLimited(wait)
+      // Any entry counts, even one past the window: the reset then also drops it early.
+      return { accountFailures: a !== null }
     },
     async recordFailure (account, ip) {
       if (!options.enabled) return
@@ -201,8 +219,8 @@ export function createLoginThrottle ({ backend, clock, options, prefix }: {
         backend.fail(ipKey(ip), now, options.ipFreeFailures)
       ])
     },
-    async recordSuccess (account) {
-      if (!options.enabled) return
+    async recordSuccess (account, allowed) {
+      if (!options.enabled || allowed?.accountFailures === false) return
       await backend.reset(accountKey(account))
     },
     async assertRegistrationAllowed (ip) {

@@ -29,7 +29,7 @@ const sessionsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     }
   }, async (request, reply) => {
     const { email, password } = request.body
-    await app.loginThrottle.assertAllowed(email, request.ip)
+    const allowed = await app.loginThrottle.assertAllowed(email, request.ip)
     const user = await app.users.findByEmail(email)
     // Always one argon2 verification, even for unknown emails, so timing does not tell them apart.
     const ok = await app.passwords.verify(user?.passwordHash ?? null, password)
@@ -37,7 +37,7 @@ const sessionsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       await app.loginThrottle.recordFailure(email, request.ip)
       throw new InvalidCredentials()
     }
-    await app.loginThrottle.recordSuccess(email)
+    await app.loginThrottle.recordSuccess(email, allowed)
     if (app.passwords.needsRehash(user.passwordHash)) {
       // Parameters were raised since this hash was made: upgrade it while we have the password.
       const passwordHash = await app.passwords.hash(password)

@@ -67,12 +67,12 @@ const meRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const { currentPassword, newPassword } = request.body
     // A stolen session alone must not be enough to take the account over, nor to guess the
     // password through this route: wrong current passwords count like failed logins (SPEC §7).
-    await app.loginThrottle.assertAllowed(user.email, request.ip)
+    const allowed = await app.loginThrottle.assertAllowed(user.email, request.ip)
     if (!await app.passwords.verify(user.passwordHash, currentPassword)) {
       await app.loginThrottle.recordFailure(user.email, request.ip)
       throw new InvalidCredentials()
     }
-    await app.loginThrottle.recordSuccess(user.email)
+    await app.loginThrottle.recordSuccess(user.email, allowed)
     if (app.passwords.isCommon(newPassword)) throw new PasswordTooCommon()
     const passwordHash = await app.passwords.hash(newPassword)
     const updated = await app.users.update(user.id, { passwordHash, passwordChangedAt: new Date() })

@@ -1,3 +1,4 @@
+import { Cluster, type Redis } from 'ioredis'
 import t from 'tap'
 import { build, PASSWORD, register, RUN_PREFIX, testClock, uniqueEmail } from '../helper.js'
 
@@ -161,4 +162,39 @@ t.test('wrong current passwords on password change count like failed logins', as
   t.equal(loginLimited.statusCode, 429, 'the same account backoff applies to logins')
   clock.advance(1000)
   t.equal((await change(PASSWORD)).statusCode, 200, 'after the backoff the right password works')
+})
+
+t.test('a login resets the account count only when it found failures on record', async (t) => {
+  const app = await build(t, LIMITS)
+  if (app.redis instanceof Cluster) {
+    t.comment('skipped: MONITOR needs a single node')
+    return
+  }
+  const u = await register(app, { email: uniqueEmail('bf') })
+  const redis = app.redis as Redis
+  const monitor = await redis.monitor()
+  const seen: string[][] = []
+  // Only this app's connection, without the connection watchdog's PING.
+  const source = `127.0.0.1:${redis.stream.localPort}`
+  monitor.on('monitor', (_time: string, args: string[], from: string) => {
+    if (from === source && String(args[0]).toLowerCase() !== 'ping') seen.push(args.map(String))
+  })
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  const login = (password: string) => app.inject({ method: 'POST', url: '/v1/sessions', payload: { email: u.email, password }, remoteAddress: newIp() })
+  const accountResets = () => seen.filter(([c, key]) => c?.toLowerCase() === 'del' && key?.startsWith(`${RUN_PREFIX}bf:a:`)).length
+
+  t.equal((await login(PASSWORD)).statusCode, 201)
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  t.equal(seen.filter(([c]) => c?.toLowerCase() === 'hmget').length, 2, 'the account and address counters are read')
+  t.equal(accountResets(), 0, 'a clean account: nothing to reset, no command for it')
+
+  t.equal((await login('wrong')).statusCode, 401)
+  t.equal((await login(PASSWORD)).statusCode, 201)
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  t.equal(accountResets(), 1, 'after a failure, the next success resets the account')
+  t.equal((await login('wrong again')).statusCode, 401)
+  monitor.disconnect()
+  // The reset took: this failure is the first in the window again, not the second.
+  const failures = await redis.hget(seen.find(([c, key]) => c?.toLowerCase() === 'del' && key?.startsWith(`${RUN_PREFIX}bf:a:`))![1]!, 'n')
+  t.equal(failures, '1')
 })
