@@ -59,7 +59,7 @@ export interface LoginThrottle {
 
 /** What assertAllowed saw, for recordSuccess. */
 export interface Allowed {
-  /** The account had failures in the window when it was checked. */
+  /** The account had a failure entry on record when it was checked, so a success has one to reset. */
   accountFailures: boolean
 }
 
@@ -208,7 +208,7 @@ export function createLoginThrottle ({ backend, clock, options, prefix }: {
       // An IP with no recent failure may still try an account in backoff (see the header comment).
       const wait = Math.max(byIp.ms, byIp.failures > 0 ? byAccount.ms : 0)
       if (wait > 0) throw rateLimited(wait)
-      // Any entry counts, even one past the window: the reset then also drops it early.
+      // Any entry counts, even one older than the window: a success then drops it early.
       return { accountFailures: a !== null }
     },
     async recordFailure (account, ip) {
