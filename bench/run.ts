@@ -185,7 +185,7 @@ async function main () {
     }, limitToken)
     // A control beside the limit (never the limit itself): validate's shape, a POST with the
     // token in a JSON body, on the auto-pipelined limit server.
-    if (ap) addVariant({ key: 'limit-body', label: 'control: the limit with the token in a JSON body (POST)', group: 'control', target: { port, method: 'POST', path: '/validate', auth: 'body', pid: limit.pid } }, limitToken)
+    if (ap) addVariant({ key: 'limit-body', label: 'control: the limit, token in a JSON body', group: 'control', target: { port, method: 'POST', path: '/validate', auth: 'body', pid: limit.pid } }, limitToken)
   }
 
   const expressPort = await freePort()
