@@ -88,8 +88,9 @@ export function storeCall (timeoutMs: number, client?: Redis | Cluster) {
   }
 
   // `batch`: fn issues several commands at once; they go out together in one write (auto-pipelined)
-  // even when nothing else is waiting.
-  return function call<T> (fn: () => Promise<T>, { batch = false }: { batch?: boolean } = {}): Promise<T> {
+  // even when nothing else is waiting. A plain flag: validate calls this with none, and an options
+  // object would be one more allocation per request.
+  return function call<T> (fn: () => Promise<T>, batch = false): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const entry = { due: performance.now() + timeoutMs, reject }
       if (adaptive !== undefined) adaptive.options.enableAutoPipelining = batch || pending.size > 0

@@ -129,7 +129,7 @@ export function redisBackend (redis: Redis | Cluster, options: ThrottleOptions, 
   return {
     async read (keys) {
       // Issued together and batched into one write (on a cluster, one per node).
-      const rows = await call(() => Promise.all(keys.map((key) => c.hmget(key, 'n', 't'))), { batch: true })
+      const rows = await call(() => Promise.all(keys.map((key) => c.hmget(key, 'n', 't'))), true)
       return rows.map(([n, t]) => n === null ? null : { n: Number(n), last: Number(t) })
     },
     async fail (key, now, freeFailures) {
