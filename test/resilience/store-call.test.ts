@@ -3,8 +3,8 @@ import { Redis } from 'ioredis'
 import { storeCall } from '../../src/plugins/redis.js'
 import { REDIS_URL } from '../helper.js'
 
-// storeCall bounds a store call as a whole: a command that ioredis holds behind an auto-pipeline in
-// flight is not timed by ioredis yet (docs/resilience.md), so this deadline is what keeps SPEC §8.
+// storeCall bounds a store call as a whole, however many commands it sends in a row
+// (docs/resilience.md), so this deadline is what keeps SPEC §8.
 const call = storeCall(50)
 
 t.test('a call that never settles fails with STORE_UNAVAILABLE instead of hanging', async (t) => {
@@ -43,25 +43,31 @@ t.test('each call has its own deadline, counted from when it was made', async (t
   t.ok(b.at >= 79 && b.at > a.at + 20, `the second failed at its own deadline (${b.at.toFixed(1)} ms), not with the first`)
 })
 
-t.test('with an auto-pipelining client, a lone call goes out at once and concurrent calls share a pipeline', async (t) => {
-  const redis = new Redis(REDIS_URL, { enableAutoPipelining: true })
+t.test('a lone call is written at once; calls made while others wait for Redis leave in one write', async (t) => {
+  const redis = new Redis(REDIS_URL)
   t.teardown(() => redis.disconnect())
   await redis.ping()
   const call = storeCall(500, redis)
-  const queued: number[] = []
-  const ping = () => call(async () => {
-    const reply = redis.ping()
-    queued.push(redis.autoPipelineQueueSize)
-    return await reply
-  })
-  t.equal(await ping(), 'PONG')
-  t.same(queued, [0], 'nothing else waiting: sent directly, not held for the next tick')
-  queued.length = 0
-  t.same(await Promise.all([ping(), ping(), ping()]), ['PONG', 'PONG', 'PONG'])
-  t.same(queued, [0, 1, 2], 'the first goes out at once, the others wait in one pipeline')
+  // Count the socket's writes: Node hands a corked socket's chunks to _writev in one go.
+  const socket = redis.stream as typeof redis.stream & { _write: (...a: unknown[]) => void, _writev: (...a: unknown[]) => void }
+  const writes: number[] = []
+  const write = socket._write.bind(socket)
+  const writev = socket._writev.bind(socket)
+  socket._write = (...a) => { writes.push(1); write(...a) }
+  socket._writev = (chunks, ...a) => { writes.push((chunks as unknown[]).length); writev(chunks, ...a) }
+  const ping = (message: string) => call(() => redis.ping(message))
 
-  const plain = new Redis(REDIS_URL, { enableAutoPipelining: false })
-  t.teardown(() => plain.disconnect())
-  await storeCall(500, plain)(() => plain.ping())
-  t.equal(plain.options.enableAutoPipelining, false, 'a client without auto-pipelining is left as it is')
+  let corked = -1
+  t.equal(await call(() => { const reply = redis.ping('alone'); corked = socket.writableCorked; return reply }), 'alone')
+  t.equal(corked, 0, 'nothing else waiting: written at once, not held for the loop turn')
+  t.same(writes, [1], 'one command, one write')
+  writes.length = 0
+  t.same(await Promise.all([ping('a'), ping('b'), ping('c'), ping('d')]), ['a', 'b', 'c', 'd'])
+  t.same(writes, [1, 3], 'the first goes out at once, the three made while it waits leave together')
+  t.equal(socket.writableCorked, 0, 'the socket is uncorked again')
+
+  writes.length = 0
+  const both = await call(() => Promise.all([redis.ping('x'), redis.ping('y')]), true)
+  t.same(both, ['x', 'y'])
+  t.same(writes, [2], 'a batch call: its commands leave in one write even with nothing else waiting')
 })
