@@ -174,18 +174,27 @@ async function main () {
   addVariant({ key: 'floor', label: 'floor (Fastify, constant JSON)', group: 'floor', target: { port: floorPort, method: 'GET', path: '/me', auth: 'none', pid: floor.pid } }, '')
 
   const [limitToken] = await seedLimit(redis.admin, 1) as [string]
-  for (const ap of [true, false]) {
+  // The limit three ways (bench/peers/limit.ts): plain ioredis, auto-pipelined, and corked (plain
+  // ioredis whose socket is held for one loop turn while other commands wait, as sessiond does).
+  // The SPEC names the first two; the corked one is "without auto-pipelining" done with batching,
+  // and was faster than both in A/B runs, so it competes for the limit too. The faster counts.
+  const limitWays = [
+    { key: 'limit-ap', writes: 'auto-pipelining', label: 'ioredis, auto-pipelining' },
+    { key: 'limit', writes: 'plain', label: 'ioredis' },
+    { key: 'limit-corked', writes: 'corked', label: 'ioredis, corked writes' }
+  ]
+  for (const way of limitWays) {
     const port = await freePort()
-    const limit = await startNodePeer('limit.ts', port, redis, { AUTO_PIPELINE: ap ? '1' : '0' })
+    const limit = await startNodePeer('limit.ts', port, redis, { REDIS_WRITES: way.writes })
     addVariant({
-      key: ap ? 'limit-ap' : 'limit',
-      label: `limit: Fastify + 1 GETEX (ioredis${ap ? ', auto-pipelining' : ''})`,
+      key: way.key,
+      label: `limit: Fastify + 1 GETEX (${way.label})`,
       group: 'limit',
       target: { port, method: 'GET', path: '/me', auth: 'bearer', pid: limit.pid }
     }, limitToken)
     // A control beside the limit (never the limit itself): validate's shape, a POST with the
-    // token in a JSON body, on the auto-pipelined limit server.
-    if (ap) addVariant({ key: 'limit-body', label: 'control: the limit, token in a JSON body', group: 'control', target: { port, method: 'POST', path: '/validate', auth: 'body', pid: limit.pid } }, limitToken)
+    // token in a JSON body, on the corked limit server (sessiond's way of writing to Redis).
+    if (way.writes === 'corked') addVariant({ key: 'limit-body', label: 'control: the limit, token in a JSON body', group: 'control', target: { port, method: 'POST', path: '/validate', auth: 'body', pid: limit.pid } }, limitToken)
   }
 
   const expressPort = await freePort()
@@ -254,8 +263,9 @@ async function main () {
   const singleP50Of = (k: string) => single[k]!.map((x) => x.latencyUs.p50)
   // "the faster counts": for the loaded figures the variant with the higher median req/s,
   // for single-connection latency the one with the lower median p50
-  const limitKey = median(rpsOf('limit-ap')) > median(rpsOf('limit')) ? 'limit-ap' : 'limit'
-  const limitSingleKey = median(singleP50Of('limit-ap')) < median(singleP50Of('limit')) ? 'limit-ap' : 'limit'
+  const limitKeys = limitWays.map((w) => w.key)
+  const limitKey = limitKeys.reduce((a, b) => (median(rpsOf(b)) > median(rpsOf(a)) ? b : a))
+  const limitSingleKey = limitKeys.reduce((a, b) => (median(singleP50Of(b)) < median(singleP50Of(a)) ? b : a))
   const peerKeys = variants.filter((v) => v.group !== 'sessiond').map((v) => v.key)
 
   const summary = variants.map((v) => {

@@ -63,7 +63,7 @@ export function markdown (res: any): string {
     L.push(`| ${v.label}${star} | ${int(v.rps)} | ${f(v.p50Ms)} | ${f(v.p99Ms)} | ${f(v.singleP50Ms, 3)} | ${f(v.vsLimit.rps)} | ${f(v.vsLimit.p99)} | ${f(v.vsLimit.singleP50)} | ${f(v.rpsVs['express-session'])} | ${f(v.rpsVs['fastify-session'])} | ${f(v.roundTrips.roundTripsPerRequest, 2)}${Object.keys(v.roundTrips.topLevel).length ? ` (${Object.entries(v.roundTrips.topLevel).map(([k, n]) => `${k} ${f(n as number, 2)}`).join(', ')})` : ''} | ${f(v.commandsPerRequest, 2)} | ${f(v.serverCpuUs, 0)} + ${f(v.redisCpuUs, 0)} | ${v.setCookie ? 'yes' : 'no'} |`)
   }
   L.push('')
-  L.push('★ the limit for the 50-connection figures (the faster of the two ioredis settings by req/s); ☆ the limit for single-connection p50 (the one with the lower p50), where it differs.')
+  L.push('★ the limit for the 50-connection figures (the fastest of the three ways of writing to Redis, by req/s); ☆ the limit for single-connection p50 (the one with the lower p50), where it differs.')
   L.push('CPU µs/req: user + system time of the server process and of redis-server (from /proc) during the loaded runs, divided by requests; unlike req/s it hardly moves when other work shares the machine, so it shows what each request costs.')
   L.push('Round trips: top-level commands per request seen by `MONITOR` over 200 sequential requests. Commands: `INFO commandstats` over the loaded runs, which also counts what a Lua script runs inside (an `EVALSHA` whose script runs a `GET` counts 2).')
   const body = vs.find((v) => v.key === 'limit-body')
@@ -131,7 +131,7 @@ export function markdown (res: any): string {
   if (existsSync(findings)) L.push(readFileSync(findings, 'utf8').trim(), '')
 
   L.push('## Method', '')
-  L.push('- **floor**: bare Fastify route answering a constant user. **limit**: bare Fastify route reading `Authorization: Bearer`, one ioredis `GETEX key PX` of a ~200-byte JSON session, answering the user; run with and without `enableAutoPipelining`. **control**: `POST /validate` on the auto-pipelined limit server, the same lookup with `{"token"}` in a JSON body checked by a schema (the shape of validate).')
+  L.push('- **floor**: bare Fastify route answering a constant user. **limit**: bare Fastify route reading `Authorization: Bearer`, one ioredis `GETEX key PX` of a ~200-byte JSON session, answering the user; run three ways: plain ioredis, with `enableAutoPipelining`, and corked (plain ioredis whose socket is corked for one event-loop turn while other commands wait, so the commands of one turn leave in one `writev`, as sessiond does since 2026-11-25); the fastest counts. **control**: `POST /validate` on the corked limit server, the same lookup with `{"token"}` in a JSON body checked by a schema (the shape of validate).')
   L.push('- **express-session** (express 5) and **@fastify/session** (+ @fastify/cookie), both on connect-redis with a node-redis client, `rolling: true`, `saveUninitialized: false` (express-session also `resave: false`); one session created through their login route, its cookie reused by every request.')
   L.push('- **sessiond**: `npm run build`, `npm run db:migrate`, `node dist/server.js` with `NODE_ENV=production LOG_LEVEL=warn COOKIE_SECURE=false REDIS_KEY_PREFIX=bench:`; one registered user; validate sends `{"token"}` in a POST body, forward-auth a bearer header. Both use the default `extend`.')
   L.push('- Redis commands per request: `CONFIG RESETSTAT` before each loaded run, `INFO commandstats` after, divided by the requests wrk counted.')

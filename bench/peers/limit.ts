@@ -1,22 +1,47 @@
 // limit: bare Fastify route doing exactly one Redis round trip (GETEX ... PX)
 // for a ~200-byte JSON session named by "Authorization: Bearer <token>".
-// AUTO_PIPELINE=1 turns on ioredis enableAutoPipelining.
+// REDIS_WRITES says how the commands reach Redis:
+//   plain            ioredis as it comes, one write per command
+//   auto-pipelining  ioredis enableAutoPipelining: a loop turn's commands as one pipeline
+//   corked           ioredis without auto-pipelining; while another GETEX is waiting, the socket is
+//                    corked until the loop's check phase, so a turn's commands leave in one writev
+//                    (what sessiond does, src/plugins/redis.ts)
 // POST /validate is a control, not the limit: the same lookup with the token in a JSON body
 // checked by a schema, the shape of sessiond's validate (SPEC §5), so the report can show what
 // the body costs on bare Fastify.
+import type { Writable } from 'node:stream'
 import Fastify from 'fastify'
 import { Redis } from 'ioredis'
 import { IDLE_TTL_MS, LIMIT_PREFIX } from '../lib/fixtures.js'
 
+const writes = process.env.REDIS_WRITES ?? 'plain'
 const redis = new Redis(process.env.REDIS_URL!, {
-  enableAutoPipelining: process.env.AUTO_PIPELINE === '1'
+  enableAutoPipelining: writes === 'auto-pipelining'
 })
+// corked: a count of the GETEXes waiting for Redis, and the socket held corked for this loop turn
+let waiting = 0
+let corked: Writable | undefined
+const uncork = () => { corked?.uncork(); corked = undefined }
+const answered = () => { waiting-- }
+const getex: (key: string) => Promise<string | null> = writes !== 'corked'
+  ? (key) => redis.getex(key, 'PX', IDLE_TTL_MS)
+  : (key) => {
+      if (waiting > 0 && corked === undefined && redis.status === 'ready') {
+        corked = redis.stream
+        corked.cork()
+        setImmediate(uncork)
+      }
+      waiting++
+      const reply = redis.getex(key, 'PX', IDLE_TTL_MS)
+      reply.then(answered, answered)
+      return reply
+    }
 const app = Fastify({ logger: false })
 
 app.get('/me', async (req, reply) => {
   const h = req.headers.authorization
   if (!h?.startsWith('Bearer ')) return reply.code(401).send({ error: 'no token' })
-  const raw = await redis.getex(LIMIT_PREFIX + h.slice(7), 'PX', IDLE_TTL_MS)
+  const raw = await getex(LIMIT_PREFIX + h.slice(7))
   if (raw === null) return reply.code(401).send({ error: 'invalid' })
   return { user: JSON.parse(raw).user }
 })
@@ -24,7 +49,7 @@ app.post('/validate', {
   schema: { body: { type: 'object', required: ['token'], properties: { token: { type: 'string' } } } }
 }, async (req, reply) => {
   const { token } = req.body as { token: string }
-  const raw = await redis.getex(LIMIT_PREFIX + token, 'PX', IDLE_TTL_MS)
+  const raw = await getex(LIMIT_PREFIX + token)
   if (raw === null) return reply.code(401).send({ error: 'invalid' })
   return { user: JSON.parse(raw).user }
 })
