@@ -27,7 +27,10 @@ export async function seedSessiond (redisUrl: string, users: SnapshotUser[], cou
     prefix,
     clock: systemClock,
     // sessiond's defaults: 7 days idle, 30 days absolute, extend at most once a minute
-    options: { idleTtlMs: 7 * 24 * 3600_000, absoluteTtlMs: 30 * 24 * 3600_000, extendThrottleMs: 60_000 }
+    options: { idleTtlMs: 7 * 24 * 3600_000, absoluteTtlMs: 30 * 24 * 3600_000, extendThrottleMs: 60_000 },
+    // Seeding sends 2,000 scripts at a time; the service's 0.5 s bound per call is for requests,
+    // and on a loaded machine a batch into a Redis of a million keys outlived it once (12:46 run).
+    timeoutMs: 30_000
   })
   const meta = { ip: '127.0.0.1', userAgent: BROWSER_UA }
   const tokens: string[] = new Array(count)
