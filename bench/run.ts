@@ -194,7 +194,12 @@ async function main () {
     }, limitToken)
     // A control beside the limit (never the limit itself): validate's shape, a POST with the
     // token in a JSON body, on the corked limit server (sessiond's way of writing to Redis).
-    if (way.writes === 'corked') addVariant({ key: 'limit-body', label: 'control: the limit, token in a JSON body', group: 'control', target: { port, method: 'POST', path: '/validate', auth: 'body', pid: limit.pid } }, limitToken)
+    // A second control: forward-auth's shape, the limit plus hashing the secret and answering the
+    // user as identity headers.
+    if (way.writes === 'corked') {
+      addVariant({ key: 'limit-body', label: 'control: the limit, token in a JSON body', group: 'control', target: { port, method: 'POST', path: '/validate', auth: 'body', pid: limit.pid } }, limitToken)
+      addVariant({ key: 'limit-forward', label: 'control: the limit + SHA-256, identity headers', group: 'control', target: { port, method: 'GET', path: '/forward', auth: 'bearer', pid: limit.pid } }, limitToken)
+    }
   }
 
   const expressPort = await freePort()

@@ -37,7 +37,7 @@ export function svgChart (variants: any[], limitKey: string): string {
 <text x="${labelW}" y="24" font-weight="bold">req/s (50 connections, median of rounds)</text>
 <text x="${labelW + barW + gap + 60}" y="24" font-weight="bold">p99 latency (lower is better)</text>
 ${rows.join('\n')}
-<text x="8" y="${h - 8}" fill="#555">★ = the limit: bare Fastify + one Redis GETEX. Blue: sessiond, green: limit, light green: the limit with a JSON body (control), amber: peers, grey: no store.</text>
+<text x="8" y="${h - 8}" fill="#555">★ = the limit: bare Fastify + one Redis GETEX. Blue: sessiond, green: limit, light green: controls (the limit with a JSON body; with forward-auth's hashing and headers), amber: peers, grey: no store.</text>
 </svg>
 `
 }
@@ -64,12 +64,17 @@ export function markdown (res: any): string {
   }
   L.push('')
   L.push('★ the limit for the 50-connection figures (the fastest of the three ways of writing to Redis, by req/s); ☆ the limit for single-connection p50 (the one with the lower p50), where it differs.')
-  L.push('CPU µs/req: user + system time of the server process and of redis-server (from /proc) during the loaded runs, divided by requests; unlike req/s it hardly moves when other work shares the machine, so it shows what each request costs.')
+  L.push('CPU µs/req: user + system time of the server process and of redis-server (from /proc) during the loaded runs, divided by requests; it moves less than req/s when other work shares the machine (not nothing: a busy host makes every request dearer), so it shows what each request costs.')
   L.push('Round trips: top-level commands per request seen by `MONITOR` over 200 sequential requests. Commands: `INFO commandstats` over the loaded runs, which also counts what a Lua script runs inside (an `EVALSHA` whose script runs a `GET` counts 2).')
   const body = vs.find((v) => v.key === 'limit-body')
   const validate = vs.find((v) => v.key === 'sessiond-validate')
   if (body) {
     L.push(`Control (not a target): the limit's lookup with the token in a JSON body, validate's shape, runs at ${f(body.vsLimit.rps)}× the limit${validate ? `; validate runs at ${f(validate.rpsVs['limit-body'])}× this control` : ''}.`)
+  }
+  const fwdControl = vs.find((v) => v.key === 'limit-forward')
+  const forward = vs.find((v) => v.key === 'sessiond-forward')
+  if (fwdControl) {
+    L.push(`Control (not a target): the limit plus what any forward-auth answer needs (SHA-256 of the secret, a constant-time compare, the user as identity headers on an empty 200), runs at ${f(fwdControl.vsLimit.rps)}× the limit${forward ? `; forward-auth runs at ${f(forward.rpsVs['limit-forward'])}× this control` : ''}.`)
   }
   if (res.sessiond.forwardError) L.push('', `forward-auth: ${res.sessiond.forwardError}.`)
   const bad = vs.filter((v) => v.non2xx || v.socketErrors)
@@ -131,7 +136,7 @@ export function markdown (res: any): string {
   if (existsSync(findings)) L.push(readFileSync(findings, 'utf8').trim(), '')
 
   L.push('## Method', '')
-  L.push('- **floor**: bare Fastify route answering a constant user. **limit**: bare Fastify route reading `Authorization: Bearer`, one ioredis `GETEX key PX` of a ~200-byte JSON session, answering the user; run three ways: plain ioredis, with `enableAutoPipelining`, and corked (plain ioredis whose socket is corked for one event-loop turn while other commands wait, so the commands of one turn leave in one `writev`, as sessiond does since 2026-11-25); the fastest counts. **control**: `POST /validate` on the corked limit server, the same lookup with `{"token"}` in a JSON body checked by a schema (the shape of validate).')
+  L.push('- **floor**: bare Fastify route answering a constant user. **limit**: bare Fastify route reading `Authorization: Bearer`, one ioredis `GETEX key PX` of a ~200-byte JSON session, answering the user; run three ways: plain ioredis, with `enableAutoPipelining`, and corked (plain ioredis whose socket is corked for one event-loop turn while other commands wait, so the commands of one turn leave in one `writev`, as sessiond does since 2026-11-25); the fastest counts. **controls**: `POST /validate` on the corked limit server, the same lookup with `{"token"}` in a JSON body checked by a schema (the shape of validate), and `GET /forward` on the same server, the lookup plus a SHA-256 of the token, a constant-time compare and the user as five identity headers on an empty 200 (the shape of forward-auth).')
   L.push('- **express-session** (express 5) and **@fastify/session** (+ @fastify/cookie), both on connect-redis with a node-redis client, `rolling: true`, `saveUninitialized: false` (express-session also `resave: false`); one session created through their login route, its cookie reused by every request.')
   L.push('- **sessiond**: `npm run build`, `npm run db:migrate`, `node dist/server.js` with `NODE_ENV=production LOG_LEVEL=warn COOKIE_SECURE=false REDIS_KEY_PREFIX=bench:`; one registered user; validate sends `{"token"}` in a POST body, forward-auth a bearer header. Both use the default `extend`.')
   L.push('- Redis commands per request: `CONFIG RESETSTAT` before each loaded run, `INFO commandstats` after, divided by the requests wrk counted.')

@@ -9,6 +9,7 @@
 // POST /validate is a control, not the limit: the same lookup with the token in a JSON body
 // checked by a schema, the shape of sessiond's validate (SPEC §5), so the report can show what
 // the body costs on bare Fastify.
+import { hash, timingSafeEqual } from 'node:crypto'
 import type { Writable } from 'node:stream'
 import Fastify from 'fastify'
 import { Redis } from 'ioredis'
@@ -52,6 +53,28 @@ app.post('/validate', {
   const raw = await getex(LIMIT_PREFIX + token)
   if (raw === null) return reply.code(401).send({ error: 'invalid' })
   return { user: JSON.parse(raw).user }
+})
+// GET /forward is a second control: the limit plus the work any forward-auth answer needs beyond
+// the lookup, as sessiond's GET /v1/auth/forward does it: a SHA-256 of the presented secret and a
+// constant-time compare (here of the digest with itself: the cost, not a check), no-store, and
+// the user as identity headers on an empty 200. No hooks, metrics or logs.
+app.get('/forward', async (req, reply) => {
+  const h = req.headers.authorization
+  if (!h?.startsWith('Bearer ')) return reply.code(401).send({ error: 'no token' })
+  const token = h.slice(7)
+  const digest = Buffer.from(hash('sha256', token, 'base64url'))
+  reply.header('cache-control', 'no-store')
+  const raw = await getex(LIMIT_PREFIX + token)
+  if (raw === null || !timingSafeEqual(digest, digest)) return reply.code(401).send({ error: 'invalid' })
+  const { user } = JSON.parse(raw)
+  reply.headers({
+    'x-auth-user-id': user.id,
+    'x-auth-user-email': user.email,
+    'x-auth-user-name': user.name,
+    'x-auth-user-roles': user.roles.join(','),
+    'x-auth-session-id': token.slice(0, 28)
+  })
+  return reply.code(200).send()
 })
 await app.listen({ port: Number(process.env.PORT), host: '127.0.0.1' })
 
