@@ -37,7 +37,7 @@ export function svgChart (variants: any[], limitKey: string): string {
 <text x="${labelW}" y="24" font-weight="bold">req/s (50 connections, median of rounds)</text>
 <text x="${labelW + barW + gap + 60}" y="24" font-weight="bold">p99 latency (lower is better)</text>
 ${rows.join('\n')}
-<text x="8" y="${h - 8}" fill="#555">★ = the limit: bare Fastify + one Redis GETEX. Blue: sessiond, green: limit, light green: controls (the limit with a JSON body; with forward-auth's hashing and headers), amber: peers, grey: no store.</text>
+<text x="8" y="${h - 8}" fill="#555">★ = the limit: bare Fastify + one Redis GETEX. Blue: sessiond, green: limit, light green: controls (not targets), amber: peers, grey: no store.</text>
 </svg>
 `
 }
