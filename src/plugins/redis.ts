@@ -110,8 +110,8 @@ const batchers = new WeakMap<Redis, (on: boolean) => void>()
  * turn. One per client, shared by every storeCall on it. The client's socket is corked until the
  * loop's check phase, so the commands of every request handled in this turn leave in one writev.
  * ioredis still writes each command as it comes, without its auto-pipelining's per-command
- * bookkeeping: against auto-pipelining, on a bare route, this cost ~7 µs less CPU per request and
- * gave 4% more requests per second and half the p99 (bench/findings.md).
+ * bookkeeping: against auto-pipelining, on a bare route, this cost 6–15 µs less CPU per request and
+ * gave 3–15% more requests per second at 0.4–0.75× the p99 (bench/findings.md).
  * A cluster's node connections are left alone: its commands go out as they come.
  */
 function writeBatcher (client: Redis | Cluster): ((on: boolean) => void) | undefined {
