@@ -10,28 +10,23 @@
 // checked by a schema, the shape of sessiond's validate (SPEC §5), so the report can show what
 // the body costs on bare Fastify.
 import { hash, timingSafeEqual } from 'node:crypto'
-import type { Writable } from 'node:stream'
 import Fastify from 'fastify'
 import { Redis } from 'ioredis'
+import { corkedWrites } from '../../src/plugins/redis.js'
 import { IDLE_TTL_MS, LIMIT_PREFIX } from '../lib/fixtures.js'
 
 const writes = process.env.REDIS_WRITES ?? 'plain'
 const redis = new Redis(process.env.REDIS_URL!, {
   enableAutoPipelining: writes === 'auto-pipelining'
 })
-// corked: a count of the GETEXes waiting for Redis, and the socket held corked for this loop turn
+// corked: sessiond's own write batching (src/plugins/redis.ts), on while another GETEX waits
 let waiting = 0
-let corked: Writable | undefined
-const uncork = () => { corked?.uncork(); corked = undefined }
+const batchWrites = corkedWrites(redis)
 const answered = () => { waiting-- }
 const getex: (key: string) => Promise<string | null> = writes !== 'corked'
   ? (key) => redis.getex(key, 'PX', IDLE_TTL_MS)
   : (key) => {
-      if (waiting > 0 && corked === undefined && redis.status === 'ready') {
-        corked = redis.stream
-        corked.cork()
-        setImmediate(uncork)
-      }
+      batchWrites(waiting > 0)
       waiting++
       const reply = redis.getex(key, 'PX', IDLE_TTL_MS)
       reply.then(answered, answered)

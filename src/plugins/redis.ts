@@ -64,7 +64,8 @@ export function storeCall (timeoutMs: number, client?: Redis | Cluster) {
   // (bench/findings.md). Only while other calls are waiting for Redis: a lone command goes out at
   // once, not a loop turn later (at one connection this took forward-auth's p50 from ~0.18 to
   // ~0.12 ms and ~50 µs of CPU off each request).
-  const batchWrites = client === undefined ? undefined : writeBatcher(client)
+  // A cluster's node connections are left alone: its commands go out as they come.
+  const batchWrites = client === undefined || client.isCluster ? undefined : corkedWrites(client as Redis)
   // Calls waiting for an answer, in the order they were made. All share one timeout, so the
   // oldest is always the first due and one timer serves them all: a timer per call cost about as
   // much as the GET it bounds. Settled calls leave the set at once.
@@ -103,37 +104,28 @@ export function storeCall (timeoutMs: number, client?: Redis | Cluster) {
   }
 }
 
-const batchers = new WeakMap<Redis, (on: boolean) => void>()
-
 /**
  * `(on)`: whether the commands issued next should leave together with the others of this loop
- * turn. One per client, shared by every storeCall on it. The client's socket is corked until the
- * loop's check phase, so the commands of every request handled in this turn leave in one writev.
- * ioredis still writes each command as it comes, without its auto-pipelining's per-command
- * bookkeeping: against auto-pipelining, on a bare route, this cost 6–15 µs less CPU per request and
- * gave 3–15% more requests per second at 0.4–0.75× the p99 (bench/findings.md).
- * A cluster's node connections are left alone: its commands go out as they come.
+ * turn. The client's socket is corked until the loop's check phase, so the commands of every
+ * request handled in this turn leave in one writev. ioredis still writes each command as it comes,
+ * without its auto-pipelining's per-command bookkeeping: against auto-pipelining, on a bare route,
+ * this cost 6–15 µs less CPU per request and gave 3–15% more requests per second at 0.4–0.75× the
+ * p99 (bench/findings.md; the bench's corked limit uses this same function).
  */
-function writeBatcher (client: Redis | Cluster): ((on: boolean) => void) | undefined {
-  if (client.isCluster) return undefined
-  const redis = client as Redis
-  let batcher = batchers.get(redis)
-  if (batcher !== undefined) return batcher
+export function corkedWrites (redis: Redis): (on: boolean) => void {
   let corked: Writable | undefined
   const release = () => {
     const stream = corked
     corked = undefined
     stream?.uncork()
   }
-  batcher = (on) => {
+  return (on) => {
     // Not ready: ioredis holds the command in its offline queue and writes it on connect.
     if (!on || corked !== undefined || redis.status !== 'ready') return
     corked = redis.stream
     corked.cork()
     setImmediate(release)
   }
-  batchers.set(redis, batcher)
-  return batcher
 }
 
 /**

@@ -52,7 +52,7 @@ export interface LoginThrottle {
    * usual login), so a login costs one Redis round trip less. A failure recorded while this attempt
    * was hashing then stays counted: it can only slow a guesser, never lock anyone out for good.
    */
-  recordSuccess(account: string, allowed?: Allowed): Promise<void>
+  recordSuccess(account: string, allowed: Allowed): Promise<void>
   /** Counts one registration attempt from this IP; throws RateLimited past the limit. */
   assertRegistrationAllowed(ip: string): Promise<void>
 }
@@ -220,7 +220,7 @@ export function createLoginThrottle ({ backend, clock, options, prefix }: {
       ])
     },
     async recordSuccess (account, allowed) {
-      if (!options.enabled || allowed?.accountFailures === false) return
+      if (!options.enabled || !allowed.accountFailures) return
       await backend.reset(accountKey(account))
     },
     async assertRegistrationAllowed (ip) {
