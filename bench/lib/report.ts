@@ -108,6 +108,7 @@ export function markdown (res: any): string {
     L.push(`\`INFO memory used_memory\` delta divided by ${int(mem.sessions)} sessions, on an otherwise empty private redis-server. connect-redis stores what express-session stored for the user (${mem.expressValueBytes} bytes of JSON: the user and the cookie) and keeps no per-user index, so it cannot list or revoke a user's sessions; sessiond's sessions are written by its own store code with the same user data, index included.`, '')
     L.push('| store | bytes/session | keys |', '|---|---:|---:|')
     L.push(`| connect-redis (express-session value) | ${int(mem.connectRedis.bytesPerSession)} | ${int(mem.connectRedis.keys)} |`)
+    if (mem.connectRedisWithMeta) L.push(`| connect-redis, the same value plus ip, User-Agent, createdAt, lastSeenAt (${mem.expressWithMetaValueBytes} bytes; no index) | ${int(mem.connectRedisWithMeta.bytesPerSession)} | ${int(mem.connectRedisWithMeta.keys)} |`)
     if (mem.sessiond1PerUser) {
       L.push(`| sessiond, 1 session per user (index included) | ${int(mem.sessiond1PerUser.bytesPerSession)} | ${int(mem.sessiond1PerUser.keys)} |`)
       L.push(`| sessiond, 10 sessions per user (index included) | ${int(mem.sessiond10PerUser.bytesPerSession)} | ${int(mem.sessiond10PerUser.keys)} |`)
