@@ -504,7 +504,8 @@ async function runLogins (port: number, validate: Target) {
     try {
       users.push(await register(port, `Login User ${i}`))
     } catch (err) {
-      // registration is rate-limited per client IP: log in with the users we could make
+      // a sessiond started without the bench's settings may still limit registrations: log in
+      // with the users we could make
       if (users.length === 0) throw err
       log(`logins: registration stopped after ${users.length} users: ${(err as Error).message}`)
       break
