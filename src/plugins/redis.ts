@@ -68,20 +68,21 @@ export function storeCall (timeoutMs: number, client?: Redis | Cluster) {
   const batchWrites = client === undefined || client.isCluster ? undefined : corkedWrites(client as Redis)
   // Calls waiting for an answer, in the order they were made. All share one timeout, so the
   // oldest is always the first due and one timer serves them all: a timer per call cost about as
-  // much as the GET it bounds. Settled calls leave the set at once.
-  const pending = new Set<{ due: number, reject: (err: unknown) => void }>()
+  // much as the GET it bounds.
+  const waiting = new CallQueue()
   let timer: NodeJS.Timeout | undefined
 
   function expire () {
     timer = undefined
     const now = performance.now()
-    for (const entry of pending) {
+    for (let entry = waiting.oldest(); entry !== undefined; entry = waiting.oldest()) {
       if (entry.due > now) {
         timer = setTimeout(expire, entry.due - now)
         return
       }
-      pending.delete(entry)
-      entry.reject(new StoreUnavailable({ cause: new Error(`Redis did not answer within ${timeoutMs} ms`) }))
+      const reject = entry.reject
+      waiting.settle(entry)
+      reject?.(new StoreUnavailable({ cause: new Error(`Redis did not answer within ${timeoutMs} ms`) }))
     }
   }
 
@@ -90,17 +91,73 @@ export function storeCall (timeoutMs: number, client?: Redis | Cluster) {
   // would be one more allocation per request.
   return function call<T> (fn: () => Promise<T>, batch = false): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const entry = { due: performance.now() + timeoutMs, reject }
-      batchWrites?.(batch || pending.size > 0)
-      pending.add(entry)
+      const entry: Waiting = { due: performance.now() + timeoutMs, reject }
+      batchWrites?.(batch || waiting.size > 0)
+      waiting.add(entry)
       timer ??= setTimeout(expire, timeoutMs)
-      const fail = (err: unknown) => { if (pending.delete(entry)) reject(new StoreUnavailable({ cause: err })) }
+      const fail = (err: unknown) => { if (waiting.settle(entry)) reject(new StoreUnavailable({ cause: err })) }
       try {
-        fn().then((value) => { if (pending.delete(entry)) resolve(value) }, fail)
+        fn().then((value) => { if (waiting.settle(entry)) resolve(value) }, fail)
       } catch (err) {
         fail(err)
       }
     })
+  }
+}
+
+interface Waiting {
+  due: number
+  /** undefined once the call has settled: a settled entry holds nothing of its call */
+  reject: ((err: unknown) => void) | undefined
+}
+
+/**
+ * The calls waiting for Redis, oldest first: a plain array and a head index, not a Set.
+ * A Set that is added to and deleted from on every request rehashes into a new table every few
+ * dozen calls, and V8 links each old table to its successor (for live iterators). Once a full GC
+ * had moved the table of the moment to the old generation, that dead table kept every later table,
+ * and the entries, promises and Redis replies they held, alive through each scavenge, so ~500 B
+ * of every request was promoted: a mark-compact every few seconds and ~15% more CPU per request,
+ * until the process ended (bench/findings.md). An array's old backing store links to nothing.
+ */
+class CallQueue {
+  private items: (Waiting | undefined)[] = []
+  private head = 0
+  /** calls not yet settled */
+  size = 0
+
+  add (entry: Waiting): void {
+    this.items.push(entry)
+    this.size++
+  }
+
+  /** The oldest call not yet settled. */
+  oldest (): Waiting | undefined {
+    this.dropSettled()
+    return this.items[this.head]
+  }
+
+  /** Marks a call settled; false if it already was (answered, failed or timed out). */
+  settle (entry: Waiting): boolean {
+    if (entry.reject === undefined) return false
+    entry.reject = undefined
+    this.size--
+    // Redis answers a connection's commands in order, so the oldest call is usually this one.
+    this.dropSettled()
+    return true
+  }
+
+  private dropSettled (): void {
+    const items = this.items
+    while (this.head < items.length && items[this.head]!.reject === undefined) items[this.head++] = undefined
+    if (this.head === items.length) {
+      items.length = 0
+      this.head = 0
+    } else if (this.head >= 1024 && this.head * 2 >= items.length) {
+      // Never empty under steady load: shed the settled front now and then.
+      this.items = items.slice(this.head)
+      this.head = 0
+    }
   }
 }
 
