@@ -1,7 +1,7 @@
 // Child processes for the benchmark: every server is started here, on loopback,
 // and stopped by its own pid at the end (never by name).
 import { spawn, type ChildProcess } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { createWriteStream, readFileSync } from 'node:fs'
 import { createServer, connect } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 
@@ -45,7 +45,8 @@ export async function waitForPort (port: number, timeoutMs = 30_000, proc?: Proc
   throw new Error(`port ${port} did not open within ${timeoutMs} ms${proc ? `:\n${proc.output()}` : ''}`)
 }
 
-export function start (name: string, cmd: string, args: string[], opts: { env?: Record<string, string>, cwd?: string } = {}): Proc {
+/** `logFile`: also write everything the process prints there (the proc keeps only its last 8 kB). */
+export function start (name: string, cmd: string, args: string[], opts: { env?: Record<string, string>, cwd?: string, logFile?: string } = {}): Proc {
   const child = spawn(cmd, args, {
     cwd: opts.cwd,
     env: { ...process.env, ...opts.env },
@@ -56,6 +57,12 @@ export function start (name: string, cmd: string, args: string[], opts: { env?: 
   const keep = (b: Buffer) => { out = (out + b.toString()).slice(-8000) }
   child.stdout?.on('data', keep)
   child.stderr?.on('data', keep)
+  if (opts.logFile !== undefined) {
+    const file = createWriteStream(opts.logFile)
+    child.stdout?.pipe(file, { end: false })
+    child.stderr?.pipe(file, { end: false })
+    child.once('exit', () => file.end())
+  }
   const proc: Proc = {
     name,
     pid: child.pid,

@@ -10,10 +10,20 @@ export async function buildAndMigrate (cwd: string, databaseUrl: string): Promis
 }
 
 export async function startSessiond (opts: {
-  cwd: string, port: number, redisUrl: string, databaseUrl: string, name?: string, env?: Record<string, string>
+  cwd: string
+  port: number
+  redisUrl: string
+  databaseUrl: string
+  name?: string
+  env?: Record<string, string>
+  /** node flags before the script (--trace-gc, --cpu-prof, ...) */
+  nodeArgs?: string[]
+  /** also write the server's output here */
+  logFile?: string
 }): Promise<Proc> {
-  const proc = start(opts.name ?? 'sessiond', process.execPath, ['dist/server.js'], {
+  const proc = start(opts.name ?? 'sessiond', process.execPath, [...opts.nodeArgs ?? [], 'dist/server.js'], {
     cwd: opts.cwd,
+    logFile: opts.logFile,
     env: {
       DATABASE_URL: opts.databaseUrl,
       REDIS_URL: opts.redisUrl,
