@@ -117,7 +117,7 @@ interface Waiting {
  * dozen calls, and V8 links each old table to its successor (for live iterators). Once a full GC
  * had moved the table of the moment to the old generation, that dead table kept every later table,
  * and the entries, promises and Redis replies they held, alive through each scavenge, so ~500 B
- * of every request was promoted: a mark-compact every few seconds and ~15% more CPU per request,
+ * of every request was promoted: a mark-compact every few seconds and 3–14% more CPU per request,
  * until the process ended (bench/findings.md). An array's old backing store links to nothing.
  */
 class CallQueue {
