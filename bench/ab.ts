@@ -23,7 +23,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { fileURLToPath } from 'node:url'
-import { cpuSeconds, freePort, start, stopAll, waitForPort, type Proc } from './lib/proc.js'
+import { cpuSeconds, freePort, startNodePeer, stopAll, type Proc } from './lib/proc.js'
 import { startRedis } from './lib/redis.js'
 import { seedLimit } from './lib/seed.js'
 import { DEFAULT_DATABASE_URL, buildAndMigrate, register, startSessiond } from './lib/sessiond.js'
@@ -81,11 +81,7 @@ async function main () {
     if (kind === 'limit' || kind === 'forward-control' || kind === 'body-control') {
       if (limit === undefined) {
         const port = await freePort()
-        const proc = start('limit', process.execPath, ['--import', 'tsx', join(root, 'bench/peers/limit.ts')], {
-          cwd: root, env: { PORT: String(port), REDIS_URL: redis.url, NODE_ENV: 'production', REDIS_WRITES: 'corked' }
-        })
-        await waitForPort(port, 30_000, proc)
-        limit = { proc, port }
+        limit = { proc: await startNodePeer('limit.ts', port, redis.url, { REDIS_WRITES: 'corked' }), port }
       }
       const body = kind === 'body-control'
       const path = kind === 'limit' ? '/me' : body ? '/validate' : '/forward'

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import { execFileSync } from 'node:child_process'
-import { start, stopAll, freePort, waitForPort, run, cpuSeconds, type Proc } from './lib/proc.js'
+import { stopAll, freePort, run, cpuSeconds, startNodePeer, type Proc } from './lib/proc.js'
 import { startRedis, commandStats, usedMemory, type BenchRedis } from './lib/redis.js'
 import { wrk, type Target, type WrkResult } from './lib/wrk.js'
 import { median, medianRatio, round } from './lib/stats.js'
@@ -75,14 +75,6 @@ interface RoundResult extends WrkResult {
 }
 
 // ---------------------------------------------------------------------------------------------
-
-async function startNodePeer (file: string, port: number, redis: BenchRedis, extra: Record<string, string> = {}): Promise<Proc> {
-  const p = start(file, process.execPath, ['--import', 'tsx', join(root, 'bench/peers', file)], {
-    cwd: root, env: { PORT: String(port), REDIS_URL: redis.url, NODE_ENV: 'production', ...extra }
-  })
-  await waitForPort(port, 30_000, p)
-  return p
-}
 
 async function cookieFromLogin (port: number): Promise<string> {
   const res = await fetch(`http://127.0.0.1:${port}/login`, { method: 'POST' })
@@ -175,7 +167,7 @@ async function main () {
   }
 
   const floorPort = await freePort()
-  const floor = await startNodePeer('floor.ts', floorPort, redis)
+  const floor = await startNodePeer('floor.ts', floorPort, redis.url)
   addVariant({ key: 'floor', label: 'floor (Fastify, constant JSON)', group: 'floor', target: { port: floorPort, method: 'GET', path: '/me', auth: 'none', pid: floor.pid } }, '')
 
   const [limitToken] = await seedLimit(redis.admin, 1) as [string]
@@ -190,7 +182,7 @@ async function main () {
   ]
   for (const way of limitWays) {
     const port = await freePort()
-    const limit = await startNodePeer('limit.ts', port, redis, { REDIS_WRITES: way.writes })
+    const limit = await startNodePeer('limit.ts', port, redis.url, { REDIS_WRITES: way.writes })
     addVariant({
       key: way.key,
       label: `limit: Fastify + 1 GETEX (${way.label})`,
@@ -208,11 +200,11 @@ async function main () {
   }
 
   const expressPort = await freePort()
-  const express = await startNodePeer('express-session.ts', expressPort, redis)
+  const express = await startNodePeer('express-session.ts', expressPort, redis.url)
   addVariant({ key: 'express-session', label: 'express-session + connect-redis', group: 'peer', target: { port: expressPort, method: 'GET', path: '/me', auth: 'cookie', cookieName: 'session', pid: express.pid } }, await cookieFromLogin(expressPort))
 
   const fsessPort = await freePort()
-  const fsess = await startNodePeer('fastify-session.ts', fsessPort, redis)
+  const fsess = await startNodePeer('fastify-session.ts', fsessPort, redis.url)
   addVariant({ key: 'fastify-session', label: '@fastify/session + connect-redis', group: 'peer', target: { port: fsessPort, method: 'GET', path: '/me', auth: 'cookie', cookieName: 'session', pid: fsess.pid } }, await cookieFromLogin(fsessPort))
 
   // --- sessiond ------------------------------------------------------------------------------
@@ -399,7 +391,7 @@ async function runFlatness (mainRedis: BenchRedis, mainPort: number, snapshot: S
   // size of the keyspace and the spread of the draw cost any server from what sessiond adds.
   const limitSmall: Target = { port: await freePort(), method: 'GET', path: '/me', auth: 'bearer', listFile: listFile('flat-limit-small.txt', await seedLimit(mainRedis.admin, cfg.flatSmall)) }
   const limitLarge: Target = { port: await freePort(), method: 'GET', path: '/me', auth: 'bearer', listFile: listFile('flat-limit-large.txt', await seedLimit(big.admin, cfg.flatLarge)) }
-  const limitPeers = [await startNodePeer('limit.ts', limitSmall.port, mainRedis), await startNodePeer('limit.ts', limitLarge.port, big)]
+  const limitPeers = [await startNodePeer('limit.ts', limitSmall.port, mainRedis.url), await startNodePeer('limit.ts', limitLarge.port, big.url)]
   for (const t of [small, large, limitSmall, limitLarge]) await wrk(t, { connections: cfg.connections, seconds: cfg.warmup, threads: cfg.wrkThreads })
   const s: RoundResult[] = []
   const l: RoundResult[] = []

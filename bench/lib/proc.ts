@@ -3,6 +3,8 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createWriteStream, readFileSync } from 'node:fs'
 import { createServer, connect } from 'node:net'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { setTimeout as sleep } from 'node:timers/promises'
 
 export interface Proc {
@@ -116,4 +118,16 @@ export function cpuSeconds (pid: number): number {
   } catch {
     return NaN
   }
+}
+
+const peers = fileURLToPath(new URL('../peers/', import.meta.url))
+const root = fileURLToPath(new URL('../..', import.meta.url))
+
+/** One of bench/peers/*.ts on `port`, in production mode, against the Redis at `redisUrl`; resolves once it listens. */
+export async function startNodePeer (file: string, port: number, redisUrl: string, extra: Record<string, string> = {}): Promise<Proc> {
+  const p = start(file, process.execPath, ['--import', 'tsx', join(peers, file)], {
+    cwd: root, env: { PORT: String(port), REDIS_URL: redisUrl, NODE_ENV: 'production', ...extra }
+  })
+  await waitForPort(port, 30_000, p)
+  return p
 }

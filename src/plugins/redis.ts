@@ -80,9 +80,7 @@ export function storeCall (timeoutMs: number, client?: Redis | Cluster) {
         timer = setTimeout(expire, entry.due - now)
         return
       }
-      const reject = entry.reject
-      waiting.settle(entry)
-      reject?.(new StoreUnavailable({ cause: new Error(`Redis did not answer within ${timeoutMs} ms`) }))
+      waiting.settle(entry)?.(new StoreUnavailable({ cause: new Error(`Redis did not answer within ${timeoutMs} ms`) }))
     }
   }
 
@@ -95,9 +93,9 @@ export function storeCall (timeoutMs: number, client?: Redis | Cluster) {
       batchWrites?.(batch || waiting.size > 0)
       waiting.add(entry)
       timer ??= setTimeout(expire, timeoutMs)
-      const fail = (err: unknown) => { if (waiting.settle(entry)) reject(new StoreUnavailable({ cause: err })) }
+      const fail = (err: unknown) => { waiting.settle(entry)?.(new StoreUnavailable({ cause: err })) }
       try {
-        fn().then((value) => { if (waiting.settle(entry)) resolve(value) }, fail)
+        fn().then((value) => { if (waiting.settle(entry) !== undefined) resolve(value) }, fail)
       } catch (err) {
         fail(err)
       }
@@ -123,12 +121,14 @@ interface Waiting {
 class CallQueue {
   private items: (Waiting | undefined)[] = []
   private head = 0
+  private unsettled = 0
+
   /** calls not yet settled */
-  size = 0
+  get size (): number { return this.unsettled }
 
   add (entry: Waiting): void {
     this.items.push(entry)
-    this.size++
+    this.unsettled++
   }
 
   /** The oldest call not yet settled. */
@@ -137,14 +137,18 @@ class CallQueue {
     return this.items[this.head]
   }
 
-  /** Marks a call settled; false if it already was (answered, failed or timed out). */
-  settle (entry: Waiting): boolean {
-    if (entry.reject === undefined) return false
+  /**
+   * Marks a call settled and returns its reject, or undefined if it had settled already (answered,
+   * failed or timed out): only the first outcome of a call counts.
+   */
+  settle (entry: Waiting): ((err: unknown) => void) | undefined {
+    const reject = entry.reject
+    if (reject === undefined) return undefined
     entry.reject = undefined
-    this.size--
+    this.unsettled--
     // Redis answers a connection's commands in order, so the oldest call is usually this one.
     this.dropSettled()
-    return true
+    return reject
   }
 
   private dropSettled (): void {
