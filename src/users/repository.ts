@@ -45,6 +45,12 @@ async function guard<T> (fn: () => Promise<T>): Promise<T> {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
 export function createUsersRepository (db: Db): UsersRepository {
+  // The two reads every login makes, as named prepared statements: Drizzle builds their SQL once
+  // here instead of on every call, and each PostgreSQL connection parses and plans them once.
+  const byEmail = db.select().from(users)
+    .where(sql`lower(${users.email}) = lower(${sql.placeholder('email')})`).limit(1).prepare('users_by_email')
+  const byId = db.select().from(users).where(eq(users.id, sql.placeholder('id'))).limit(1).prepare('users_by_id')
+
   return {
     async create (input) {
       const rows = await guard(() => db.insert(users).values({
@@ -57,14 +63,13 @@ export function createUsersRepository (db: Db): UsersRepository {
     },
 
     async findByEmail (email) {
-      const rows = await guard(() => db.select().from(users)
-        .where(sql`lower(${users.email}) = lower(${normalizeEmail(email)})`).limit(1))
+      const rows = await guard(() => byEmail.execute({ email: normalizeEmail(email) }))
       return rows[0] ?? null
     },
 
     async findById (id) {
       if (!UUID.test(id)) return null
-      const rows = await guard(() => db.select().from(users).where(eq(users.id, id)).limit(1))
+      const rows = await guard(() => byId.execute({ id }))
       return rows[0] ?? null
     },
 
