@@ -16,7 +16,9 @@
 //   REF   a git commit for sessiond: built once in a worktree under the temp dir, sharing this
 //         checkout's node_modules. Without it, the working tree (npm run build).
 //   NODE_FLAGS  node flags, comma-separated: forward+--trace-gc-nvp. A sessiond's output goes to
-//         <tmp>/sessiond-ab-<i>.log, where i is its place on the command line.
+//         <tmp>/sessiond-ab-<i>.log, where i is its place on the command line. limit,
+//         forward-control and body-control share one process: the flags of the first of them
+//         named apply to it.
 import { execFileSync } from 'node:child_process'
 import { existsSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -79,9 +81,10 @@ async function main () {
     const [kind, ref] = head.split('@', 2)
     const name = `${i}:${spec}`
     if (kind === 'limit' || kind === 'forward-control' || kind === 'body-control') {
+      // One limit process serves all three routes; node flags given to the first of them apply to it.
       if (limit === undefined) {
         const port = await freePort()
-        limit = { proc: await startNodePeer('limit.ts', port, redis.url, { REDIS_WRITES: 'corked' }), port }
+        limit = { proc: await startNodePeer('limit.ts', port, redis.url, { REDIS_WRITES: 'corked' }, flags.split(',').filter(Boolean)), port }
       }
       const body = kind === 'body-control'
       const path = kind === 'limit' ? '/me' : body ? '/validate' : '/forward'

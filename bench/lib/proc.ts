@@ -124,8 +124,8 @@ const peers = fileURLToPath(new URL('../peers/', import.meta.url))
 const root = fileURLToPath(new URL('../..', import.meta.url))
 
 /** One of bench/peers/*.ts on `port`, in production mode, against the Redis at `redisUrl`; resolves once it listens. */
-export async function startNodePeer (file: string, port: number, redisUrl: string, extra: Record<string, string> = {}): Promise<Proc> {
-  const p = start(file, process.execPath, ['--import', 'tsx', join(peers, file)], {
+export async function startNodePeer (file: string, port: number, redisUrl: string, extra: Record<string, string> = {}, nodeArgs: string[] = []): Promise<Proc> {
+  const p = start(file, process.execPath, [...nodeArgs, '--import', 'tsx', join(peers, file)], {
     cwd: root, env: { PORT: String(port), REDIS_URL: redisUrl, NODE_ENV: 'production', ...extra }
   })
   await waitForPort(port, 30_000, p)
