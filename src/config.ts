@@ -14,6 +14,7 @@ export const ConfigSchema = Type.Object({
   DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://', description: 'PostgreSQL connection URL. Unset: embedded PGlite (development only).' })),
   DATABASE_POOL_SIZE: Type.Integer({ minimum: 1, maximum: 100, default: 10, description: 'PostgreSQL pool size (default 10).' }),
   DATABASE_TIMEOUT_MS: Type.Integer({ minimum: 50, maximum: 60000, default: 5000, description: 'Timeout for connecting to PostgreSQL and for each query, in ms (default 5000).' }),
+  DATABASE_PREPARED_STATEMENTS: Type.Boolean({ default: true, description: 'Run the user reads of a login as named prepared statements, planned once per connection (default true). Set false behind a pooler in transaction mode that does not track them (PgBouncer before 1.21, or with max_prepared_statements = 0).' }),
   MIGRATE_ON_START: Type.Boolean({ default: true, description: 'Apply pending migrations before listening, under a Postgres advisory lock so replicas never race (default true).' }),
   PGLITE_DATA_DIR: Type.Optional(Type.String({ minLength: 1, description: 'Embedded mode only: directory where PGlite keeps its data. Unset: in memory.' })),
 

@@ -12,7 +12,7 @@ declare module 'fastify' {
 }
 
 async function usersPlugin (app: FastifyInstance, { config }: { config: Config }) {
-  app.decorate('users', createUsersRepository(app.database.db))
+  app.decorate('users', createUsersRepository(app.database.db, { preparedStatements: config.DATABASE_PREPARED_STATEMENTS }))
   app.decorate('passwords', createPasswords({
     memoryCost: config.ARGON2_MEMORY_KIB,
     timeCost: config.ARGON2_TIME_COST,

@@ -44,12 +44,15 @@ async function guard<T> (fn: () => Promise<T>): Promise<T> {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
-export function createUsersRepository (db: Db): UsersRepository {
-  // The two reads every login makes, as named prepared statements: Drizzle builds their SQL once
-  // here instead of on every call, and each PostgreSQL connection parses and plans them once.
+export function createUsersRepository (db: Db, { preparedStatements = true }: { preparedStatements?: boolean } = {}): UsersRepository {
+  // The two reads every login makes are built once here, not by Drizzle on every call. Named, they
+  // are also server-side prepared statements: each PostgreSQL connection parses and plans them
+  // once. Unnamed (DATABASE_PREPARED_STATEMENTS=false, for poolers that hand a client's statements
+  // to another server connection), PostgreSQL parses them on every call.
+  const name = (statement: string) => preparedStatements ? statement : ''
   const byEmail = db.select().from(users)
-    .where(sql`lower(${users.email}) = lower(${sql.placeholder('email')})`).limit(1).prepare('users_by_email')
-  const byId = db.select().from(users).where(eq(users.id, sql.placeholder('id'))).limit(1).prepare('users_by_id')
+    .where(sql`lower(${users.email}) = lower(${sql.placeholder('email')})`).limit(1).prepare(name('users_by_email'))
+  const byId = db.select().from(users).where(eq(users.id, sql.placeholder('id'))).limit(1).prepare(name('users_by_id'))
 
   return {
     async create (input) {

@@ -1,4 +1,5 @@
 import t from 'tap'
+import { sql } from 'drizzle-orm'
 import { bearer, build, login, PASSWORD, register, uniqueEmail } from '../helper.js'
 
 t.test('login ok: a new session with a cookie and a token', async (t) => {
@@ -75,5 +76,19 @@ t.test('login input errors are 400 with a code', async (t) => {
     const res = await app.inject({ method: 'POST', url: '/v1/sessions', payload })
     t.equal(res.statusCode, 400, JSON.stringify(payload))
     t.equal(res.json().code, 'VALIDATION_FAILED')
+  }
+})
+
+// Behind a pooler in transaction mode (PgBouncer before 1.21, or max_prepared_statements = 0), a
+// named statement prepared on one server connection is missing or already taken on the next:
+// DATABASE_PREPARED_STATEMENTS=false must leave none on the connection. One pooled connection, so
+// the query below runs on the connection the logins used.
+t.test('DATABASE_PREPARED_STATEMENTS: logins leave named statements on the connection only when on', async (t) => {
+  for (const [setting, expected] of [['true', ['users_by_email', 'users_by_id']], ['false', []]] as const) {
+    const app = await build(t, { DATABASE_POOL_SIZE: '1', DATABASE_PREPARED_STATEMENTS: setting })
+    const u = await register(app)
+    for (let i = 0; i < 2; i++) t.equal((await login(app, u.email)).statusCode, 201, `login ${i + 1} with ${setting}`)
+    const result = await app.database.db.execute(sql`select name from pg_prepared_statements order by name`) as unknown as { rows: Array<{ name: string }> }
+    t.same(result.rows.map((r) => r.name), expected, `prepared statements with ${setting}`)
   }
 })
