@@ -19,8 +19,7 @@
 //         <tmp>/sessiond-ab-<i>.log, where i is its place on the command line. limit,
 //         forward-control and body-control share one process: the flags of the first of them
 //         named apply to it.
-import { execFileSync } from 'node:child_process'
-import { existsSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -28,7 +27,7 @@ import { fileURLToPath } from 'node:url'
 import { cpuSeconds, freePort, startNodePeer, stopAll, type Proc } from './lib/proc.js'
 import { startRedis } from './lib/redis.js'
 import { seedLimit } from './lib/seed.js'
-import { DEFAULT_DATABASE_URL, buildAndMigrate, register, startSessiond } from './lib/sessiond.js'
+import { DEFAULT_DATABASE_URL, buildAndMigrate, checkout, register, startSessiond } from './lib/sessiond.js'
 import { median } from './lib/stats.js'
 import { wrk, type Target } from './lib/wrk.js'
 
@@ -50,19 +49,6 @@ if (positionals.length === 0) {
 }
 const databaseUrl = process.env.BENCH_DATABASE_URL ?? DEFAULT_DATABASE_URL
 const tmp = mkdtempSync(join(tmpdir(), 'sessiond-ab-'))
-
-/** The directory to run a sessiond build from: this checkout, or a worktree of `ref`. */
-function checkout (ref: string | undefined): string {
-  if (ref === undefined) return root
-  const sha = execFileSync('git', ['-C', root, 'rev-parse', '--short', ref]).toString().trim()
-  const dir = join(tmpdir(), `sessiond-ab-${sha}`)
-  if (!existsSync(join(dir, 'dist', 'server.js'))) {
-    if (!existsSync(dir)) execFileSync('git', ['-C', root, 'worktree', 'add', '--detach', dir, sha], { stdio: 'ignore' })
-    if (!existsSync(join(dir, 'node_modules'))) symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'))
-    execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: dir, stdio: 'inherit' })
-  }
-  return dir
-}
 
 interface Runner { name: string, target: Target }
 interface Sample { rps: number, p50: number, p99: number, cpuUs: number }
@@ -92,7 +78,7 @@ async function main () {
     } else if (kind === 'forward' || kind === 'validate') {
       const port = await freePort()
       const proc = await startSessiond({
-        cwd: checkout(ref),
+        cwd: checkout(root, ref),
         port,
         redisUrl: redis.url,
         databaseUrl,

@@ -13,7 +13,7 @@ import { stopAll, freePort, run, cpuSeconds, startNodePeer, type Proc } from './
 import { startRedis, commandStats, usedMemory, type BenchRedis } from './lib/redis.js'
 import { wrk, type Target, type WrkResult } from './lib/wrk.js'
 import { median, medianRatio, round } from './lib/stats.js'
-import { buildAndMigrate, startSessiond, register, login, DEFAULT_DATABASE_URL, type Login } from './lib/sessiond.js'
+import { buildAndMigrate, startSessiond, register, login, loginUsers, DEFAULT_DATABASE_URL, type Login } from './lib/sessiond.js'
 import { BROWSER_UA, seedSessiond, seedConnectRedis, seedLimit, type SnapshotUser } from './lib/seed.js'
 import { user as fixtureUser } from './lib/fixtures.js'
 import { writeReport } from './lib/report.js'
@@ -496,20 +496,8 @@ async function argon2Rate (seconds: number, concurrency?: number[]) {
 
 async function runLogins (port: number, validate: Target) {
   log(`logins: registering ${cfg.loginUsers} users`)
-  const users: Login[] = []
-  for (let i = 0; i < cfg.loginUsers; i++) {
-    try {
-      users.push(await register(port, `Login User ${i}`))
-    } catch (err) {
-      // a sessiond started without the bench's settings may still limit registrations: log in
-      // with the users we could make
-      if (users.length === 0) throw err
-      log(`logins: registration stopped after ${users.length} users: ${(err as Error).message}`)
-      break
-    }
-  }
+  const { users, target: loginTarget } = await loginUsers(port, cfg.loginUsers, join(tmp, 'logins.txt'), (reason) => log(`logins: ${reason}`))
   await login(port, users[0]!.email, users[0]!.password)
-  const loginTarget: Target = { port, method: 'POST', path: '/v1/sessions', auth: 'login', listFile: listFile('logins.txt', users.map((u) => `${u.email}\t${u.password}`)) }
 
   // Which concurrency gets the most out of argon2 here; then, per round and interleaved with
   // the logins: argon2 alone at that concurrency, logins alone, validate idle, validate + logins.

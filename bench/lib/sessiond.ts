@@ -1,12 +1,33 @@
 // Driving the real sessiond: production build, migrations, a child process, and its public API.
+import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
+import { existsSync, symlinkSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { run, start, waitForPort, type Proc } from './proc.js'
+import type { Target } from './wrk.js'
 
 export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/test'
 
 export async function buildAndMigrate (cwd: string, databaseUrl: string): Promise<void> {
   await run('npm', ['run', 'build', '--silent'], { cwd })
   await run('npm', ['run', 'db:migrate', '--silent'], { cwd, env: { DATABASE_URL: databaseUrl } })
+}
+
+/**
+ * The directory to run a sessiond build from: `root` itself, or for `ref` (any commit) a worktree
+ * under the temp dir, sharing root's node_modules, built once.
+ */
+export function checkout (root: string, ref: string | undefined): string {
+  if (ref === undefined) return root
+  const sha = execFileSync('git', ['-C', root, 'rev-parse', '--short', ref]).toString().trim()
+  const dir = join(tmpdir(), `sessiond-ab-${sha}`)
+  if (!existsSync(join(dir, 'dist', 'server.js'))) {
+    if (!existsSync(dir)) execFileSync('git', ['-C', root, 'worktree', 'add', '--detach', dir, sha], { stdio: 'ignore' })
+    if (!existsSync(join(dir, 'node_modules'))) symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'))
+    execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: dir, stdio: 'inherit' })
+  }
+  return dir
 }
 
 export async function startSessiond (opts: {
@@ -60,6 +81,26 @@ export async function register (port: number, name = 'Bench User'): Promise<Logi
   const r = await post(port, '/v1/users', { email, password, name })
   if (r.status !== 201) throw new Error(`POST /v1/users answered ${r.status}: ${JSON.stringify(r.json)}`)
   return { token: r.json.token, user: r.json.user, email, password }
+}
+
+/**
+ * Registers up to `count` users and returns them with the wrk target that logs in as them in turn
+ * (their credentials in `listFile`). A sessiond that refuses registrations part-way (one started
+ * without the bench's settings) leaves fewer users; `onStop` hears why.
+ */
+export async function loginUsers (port: number, count: number, listFile: string, onStop?: (reason: string) => void): Promise<{ users: Login[], target: Target }> {
+  const users: Login[] = []
+  for (let i = 0; i < count; i++) {
+    try {
+      users.push(await register(port, `Login User ${i}`))
+    } catch (err) {
+      if (users.length === 0) throw err
+      onStop?.(`registration stopped after ${users.length} users: ${(err as Error).message}`)
+      break
+    }
+  }
+  writeFileSync(listFile, users.map((u) => `${u.email}\t${u.password}`).join('\n') + '\n')
+  return { users, target: { port, method: 'POST', path: '/v1/sessions', auth: 'login', listFile } }
 }
 
 export async function login (port: number, email: string, password: string): Promise<string> {
